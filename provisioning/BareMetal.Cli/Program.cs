@@ -7,4 +7,5 @@ root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(ImageCommands.Create());
 root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(SimCommands.Create());
+root.Subcommands.Add(SpecCommands.Create());
 return await CliRunner.RunAsync(root, args);
