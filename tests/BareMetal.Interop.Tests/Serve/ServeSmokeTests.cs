@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using BareMetal.TestSupport;
+
+namespace BareMetal.Interop.Tests.Serve;
+
+/// <summary>`baremetal serve` as a user starts it: it comes up, answers, and stops cleanly on SIGTERM.</summary>
+public class ServeSmokeTests
+{
+    [Test]
+    public async Task Serve_AnswersHealthAndBootScripts_AndStopsOnSigterm()
+    {
+        var curl = Peer.Require("curl", "curl");
+        using var dir = new TempDir();
+        var port = FreeTcpPort();
+        using var server = ServeProcess.Start(dir.Path, "--http", $"127.0.0.1:{port}", "--tftp", "off", "--nbd", "off");
+        await server.WaitForHttpAsync(port);
+
+        var health = Peer.Run(curl, ["-sf", $"http://127.0.0.1:{port}/healthz"], TimeSpan.FromSeconds(20));
+        Assert.That(health.StdOut, Is.EqualTo("ok\n"));
+        var script = Peer.Run(curl, ["-sf", $"http://127.0.0.1:{port}/boot/52-54-00-AB-CD-EF.ipxe"], TimeSpan.FromSeconds(20));
+        Assert.That(script.StdOut, Does.StartWith("#!ipxe\n").And.Contain("52:54:00:ab:cd:ef"));
+        var bad = Peer.Run(curl, ["-s", "-o", "/dev/null", "-w", "%{http_code}", $"http://127.0.0.1:{port}/boot/..%2f..%2fetc%2fpasswd"], TimeSpan.FromSeconds(20));
+        Assert.That(bad.StdOut, Is.EqualTo("404"));
+
+        Assert.That(server.Stop(), Is.EqualTo(0));
+        Assert.That(Directory.Exists(Path.Combine(dir.Path, "images")), Is.True);
+    }
+
+    [Test]
+    public void Serve_WithBadAddress_PrintsOneLineAndExits2()
+    {
+        using var dir = new TempDir();
+        var r = Cli.Run("serve", "--data", dir.Path, "--http", "not-an-address");
+        Assert.That(r.ExitCode, Is.EqualTo(2));
+        Assert.That(r.StdErr.Trim(), Does.StartWith("baremetal: --http 'not-an-address'"));
+    }
+
+    public static int FreeTcpPort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>A `baremetal serve` child process, killed if a test forgets it.</summary>
+public sealed class ServeProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly System.Text.StringBuilder _output = new();
+
+    private ServeProcess(Process process)
+    {
+        _process = process;
+    }
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public static ServeProcess Start(string dataDir, params string[] args)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "baremetal.dll");
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { dll, "serve", "--data", dataDir }.Concat(args))
+        {
+            psi.ArgumentList.Add(a);
+        }
+        var p = Process.Start(psi)!;
+        var s = new ServeProcess(p);
+        p.OutputDataReceived += (_, e) => s.Append(e.Data);
+        p.ErrorDataReceived += (_, e) => s.Append(e.Data);
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        return s;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+
+    /// <summary>Polls until the HTTP port accepts connections (bounded: 60 s on a loaded 2-core CI machine).</summary>
+    public async Task WaitForHttpAsync(int port)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+            {
+                Assert.Fail($"serve exited with {_process.ExitCode}: {Output}");
+            }
+            try
+            {
+                using var c = new TcpClient();
+                await c.ConnectAsync(IPAddress.Loopback, port);
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(100);
+            }
+        }
+        Assert.Fail($"serve did not listen on {port} within 60 s: {Output}");
+    }
+
+    /// <summary>Sends SIGTERM and returns the exit code.</summary>
+    public int Stop()
+    {
+        Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+        if (!_process.WaitForExit(30_000))
+        {
+            _process.Kill(true);
+            Assert.Fail("serve did not stop within 30 s of SIGTERM");
+        }
+        return _process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(true);
+            _process.WaitForExit();
+        }
+        _process.Dispose();
+    }
+}
