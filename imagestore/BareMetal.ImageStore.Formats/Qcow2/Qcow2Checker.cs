@@ -357,23 +357,13 @@ internal static class Qcow2Checker
                 {
                     _file.ReadExactlyOrZero(blocks[bi], block);
                 }
-                for (long idx = 0; idx < perBlock; idx++)
+                var inFile = Math.Clamp(_nbClusters - (bi * perBlock), 0, perBlock);
+                for (long idx = 0; idx < inFile; idx++)
                 {
                     var c = (bi * perBlock) + idx;
                     var value = has ? Qcow2Refcounts.GetEntry(block, idx, order) : 0;
-                    var refs = c < _nbClusters ? _refs[c] : 0UL;
-                    if (c >= _nbClusters && (!has || value == 0))
-                    {
-                        if (!has)
-                        {
-                            break;
-                        }
-                        continue;
-                    }
-                    if (c < _nbClusters)
-                    {
-                        stored[c] = (ushort)Math.Min(value, ushort.MaxValue);
-                    }
+                    var refs = (ulong)_refs[c];
+                    stored[c] = (ushort)Math.Min(value, ushort.MaxValue);
                     if (value < refs)
                     {
                         Corrupt($"cluster {c} (host offset {c << _cb}): refcount={value} reference={refs}");
@@ -383,8 +373,40 @@ internal static class Qcow2Checker
                         _report.Add(CheckSeverity.Leak, $"cluster {c} (host offset {c << _cb}): refcount={value} reference={refs}");
                     }
                 }
+                if (has && inFile < perBlock && !_leaksUnreliable)
+                {
+                    ReportLeaksPastEnd(block, bi * perBlock, inFile, perBlock, order);
+                }
             }
             return stored;
+        }
+
+        /// <summary>Refcounts for clusters past the end of the file: skips zero bytes quickly (a block may cover millions).</summary>
+        private void ReportLeaksPastEnd(byte[] block, long firstCluster, long fromIdx, long perBlock, int order)
+        {
+            var entryBits = 1 << order;
+            var pos = (int)((fromIdx * entryBits) / 8);
+            while (pos < block.Length)
+            {
+                var k = block.AsSpan(pos).IndexOfAnyExcept((byte)0);
+                if (k < 0)
+                {
+                    return;
+                }
+                pos += k;
+                var firstIdx = Math.Max(fromIdx, (long)pos * 8 / entryBits);
+                var lastIdx = Math.Min(perBlock - 1, Math.Max(firstIdx, (((long)pos + 1) * 8 / entryBits) - 1));
+                for (var idx = firstIdx; idx <= lastIdx; idx++)
+                {
+                    var value = Qcow2Refcounts.GetEntry(block, idx, order);
+                    if (value != 0)
+                    {
+                        var c = firstCluster + idx;
+                        _report.Add(CheckSeverity.Leak, $"cluster {c} (host offset {c << _cb}, past the end of the file): refcount={value} reference=0");
+                    }
+                }
+                pos = (int)(((lastIdx + 1) * entryBits + 7) / 8);
+            }
         }
 
         private void CheckCopiedFlags(ulong[] l1, ushort[] stored)

@@ -130,7 +130,9 @@ public static class Qcow2Writer
         }
         catch
         {
+            // A backing file that cannot be opened leaves no half-made image behind.
             reopened.Dispose();
+            File.Delete(full);
             throw;
         }
     }
