@@ -337,7 +337,7 @@ internal static class Qcow2Checker
                     Corrupt($"refcount block {i} at host offset {off} is not cluster aligned");
                     continue;
                 }
-                if (off >= _fileLength || rt[i] > (ulong)long.MaxValue)
+                if (off >= _fileLength)
                 {
                     Corrupt($"refcount block {i} at host offset {off} is past the end of the file ({_fileLength} bytes)");
                     continue;

@@ -213,7 +213,7 @@ internal sealed class Qcow2Header
             RefcountTableOffset = (long)rtOffset,
             RefcountTableClusters = rtClusters,
             NbSnapshots = nbSnapshots,
-            SnapshotsOffset = (long)snapOffset,
+            SnapshotsOffset = nbSnapshots > 0 ? (long)snapOffset : 0,
             IncompatibleFeatures = incompat,
             CompatibleFeatures = compat,
             AutoclearFeatures = autoclear,

@@ -10,8 +10,11 @@ namespace BareMetal.ImageStore.Formats.Qcow2;
 /// </summary>
 internal sealed class Qcow2Refcounts
 {
-    /// <summary>Bits 9-63 of a refcount table entry: the block's offset (bits 0-8 are reserved).</summary>
-    public const ulong TableOffsetMask = ~0x1ffUL;
+    /// <summary>
+    /// Bits 9-55 of a refcount table entry: the block's offset. The spec allows bits up to 63, but no
+    /// file reaches 2^56 bytes; higher bits are treated as reserved (bits 0-8 are reserved anyway).
+    /// </summary>
+    public const ulong TableOffsetMask = 0x00ff_ffff_ffff_fe00UL;
 
     /// <summary>Header field offsets rewritten when the table moves.</summary>
     private const int HeaderRefcountTableOffset = 48;
