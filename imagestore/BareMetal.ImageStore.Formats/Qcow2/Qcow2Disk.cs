@@ -322,6 +322,12 @@ public sealed class Qcow2Disk : VirtualDisk
     protected internal override void ReadEncoded(long offset, in BlockRun run, Span<byte> dest)
     {
         var inCluster = (int)(offset & (_cs - 1));
+        if (inCluster == 0 && dest.Length == _cs)
+        {
+            // A whole-cluster read (convert, big reads): inflate straight into the caller's buffer.
+            Decompress(run.HostOffset, (int)run.Tag, dest);
+            return;
+        }
         var decoded = t_decoded;
         if (decoded is null || decoded.Owner != this || decoded.HostOffset != run.HostOffset || decoded.Data.Length < _cs)
         {
@@ -417,9 +423,9 @@ public sealed class Qcow2Disk : VirtualDisk
                 }
                 else
                 {
-                    var kind = CurrentKind(clusterStart, pos);
+                    var (kind, run) = CurrentKind(clusterStart, pos);
                     // Nothing to do where the bytes already read as zeros without a backing file behind them.
-                    if (!(Backing is null && kind is Qcow2SubclusterKind.Unallocated or Qcow2SubclusterKind.ZeroPlain or Qcow2SubclusterKind.ZeroAlloc))
+                    if (!(Backing is null && run >= n && kind is Qcow2SubclusterKind.Unallocated or Qcow2SubclusterKind.ZeroPlain or Qcow2SubclusterKind.ZeroAlloc))
                     {
                         _zeroCluster ??= new byte[_cs];
                         WriteInCluster(refcounts, clusterStart, inCluster, _zeroCluster.AsSpan(0, n));
@@ -444,17 +450,19 @@ public sealed class Qcow2Disk : VirtualDisk
         }
     }
 
-    private Qcow2SubclusterKind CurrentKind(long clusterStart, long pos)
+    /// <summary>The state at <paramref name="pos"/> and how far (within its cluster) it lasts.</summary>
+    private (Qcow2SubclusterKind Kind, long Length) CurrentKind(long clusterStart, long pos)
     {
         var l1Index = (clusterStart >> _cb) >> _l2Bits;
         var l2Off = Qcow2Entry.L1Offset(_l1[l1Index]);
         if (l2Off == 0)
         {
-            return Qcow2SubclusterKind.Unallocated;
+            return (Qcow2SubclusterKind.Unallocated, _cs - (pos - clusterStart));
         }
         var table = GetL2(l2Off, pos);
         var idx = (int)((clusterStart >> _cb) & ((1 << _l2Bits) - 1));
-        return Piece(table, idx, pos - clusterStart, pos).Kind;
+        var p = Piece(table, idx, pos - clusterStart, pos);
+        return (p.Kind, p.Length);
     }
 
     private void WriteInCluster(Qcow2Refcounts refcounts, long clusterStart, int inCluster, ReadOnlySpan<byte> piece)
@@ -499,6 +507,12 @@ public sealed class Qcow2Disk : VirtualDisk
 
     private void ZeroCluster(Qcow2Refcounts refcounts, long clusterStart)
     {
+        var (current, length) = CurrentKind(clusterStart, clusterStart);
+        if (Backing is null && length == _cs && current is Qcow2SubclusterKind.Unallocated or Qcow2SubclusterKind.ZeroPlain)
+        {
+            // Already reads as zeros and nothing shows through: no L2 table needs allocating.
+            return;
+        }
         var (table, l2Off) = GetL2ForWrite(refcounts, clusterStart);
         var idx = (int)((clusterStart >> _cb) & ((1 << _l2Bits) - 1));
         var e = _extended ? table[idx * 2] : table[idx];

@@ -105,6 +105,19 @@ public class Qcow2WriterTests
     }
 
     [Test]
+    public void WriteZeroes_OnUnallocatedImage_AllocatesNothing()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("z.qcow2");
+        using var disk = Qcow2Writer.Create(path, 64 << 20, 65536);
+        var before = new FileInfo(path).Length;
+        disk.WriteZeroes(0, disk.Length);
+        disk.Flush();
+        Assert.That(new FileInfo(path).Length, Is.EqualTo(before));
+        Assert.That(disk.Map().Single(), Has.Property("Zero").True.And.Property("Present").False);
+    }
+
+    [Test]
     public void Write_OnReadOnlyOpen_IsRefused()
     {
         using var dir = new TempDir();
