@@ -134,7 +134,7 @@ public readonly record struct IsoDirectoryRecord(
         {
             return null;
         }
-        var offset = (sbyte)d[6];
+        var offset = unchecked((sbyte)d[6]);
         if (offset is < -48 or > 52)
         {
             return null;

@@ -265,8 +265,9 @@ internal sealed class VmdkGrainDirectory
                 throw Error(File, ImageError.BadCompressedData, $"grain at {host} inflates to {done} bytes, expected {grainBytes}");
             }
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException || (e is IOException && e is not ImageFormatException))
         {
+            // InvalidDataException for bad deflate data; ZLibException (an IOException) for a bad zlib header.
             throw new ImageFormatException(File.Path, ImageFormat.Vmdk, ImageError.BadCompressedData, $"grain at {host} does not inflate: {e.Message}", e);
         }
         return grain;
