@@ -16,6 +16,8 @@ internal static class ImageCommands
         image.Subcommands.Add(MapCommand());
         image.Subcommands.Add(ImageConvert.Create());
         image.Subcommands.Add(Verify());
+        image.Subcommands.Add(IsoCommands.Create());
+        image.Subcommands.Add(IsoCommands.CreateExtract());
         return image;
     }
 

@@ -9,7 +9,7 @@ namespace BareMetal.Cli;
 /// <summary>
 /// `baremetal image ls ISO [PATH]` and `baremetal image extract ISO PATH DEST`: look inside an ISO 9660
 /// image (Joliet names preferred) and copy files out, e.g. a kernel and initrd from an installer ISO.
-/// Register both under `image`: <c>image.Subcommands.Add(IsoCommands.Create()); image.Subcommands.Add(IsoCommands.CreateExtract());</c>
+/// Registered under `image` by ImageCommands.
 /// </summary>
 internal static class IsoCommands
 {
