@@ -35,11 +35,11 @@ public sealed class DhcpProtocolException : Exception
     internal static DhcpProtocolException Create(DhcpProtocolError error, string what, ReadOnlySpan<byte> bytes, int offset) =>
         new(error, $"{what} at offset {offset.ToString(CultureInfo.InvariantCulture)} (bytes: {Escape(bytes)})");
 
-    internal static string Escape(ReadOnlySpan<byte> bytes)
+    internal static string Escape(ReadOnlySpan<byte> bytes, int maxShown = 32)
     {
-        const int MaxShown = 32;
+        var maxShownBytes = maxShown;
         var sb = new StringBuilder();
-        var n = Math.Min(bytes.Length, MaxShown);
+        var n = Math.Min(bytes.Length, maxShownBytes);
         for (var i = 0; i < n; i++)
         {
             var b = bytes[i];
@@ -52,7 +52,7 @@ public sealed class DhcpProtocolException : Exception
                 sb.Append(CultureInfo.InvariantCulture, $"\\x{b:x2}");
             }
         }
-        if (bytes.Length > MaxShown)
+        if (bytes.Length > maxShownBytes)
         {
             sb.Append("...");
         }
