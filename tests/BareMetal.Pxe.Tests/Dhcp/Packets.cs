@@ -43,4 +43,6 @@ public static class Packets
         p with { Options = [DhcpOption.Byte(DhcpOptionCode.MessageType, (byte)type), .. p.Options.Where(o => o.Code != DhcpOptionCode.MessageType), .. extra] };
 
     public static byte[] Bytes(this DhcpPacket p) => DhcpCodec.Write(p);
+
+    public static DhcpPacket Parse(byte[] datagram) => DhcpCodec.Read(datagram);
 }
