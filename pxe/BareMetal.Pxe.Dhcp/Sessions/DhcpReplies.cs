@@ -69,7 +69,10 @@ internal static class DhcpReplies
         // The file field holds 127 bytes plus its NUL; a longer URL travels in option 67 only (read by
         // iPXE and HTTP boot clients, the only ones that get URLs).
         var fileField = System.Text.Encoding.UTF8.GetByteCount(decision.BootFile) < DhcpCodec.FileLength ? decision.BootFile : "";
-        return reply with { ServerAddress = decision.IsUrl ? IPAddress.Any : next, BootFile = fileField };
+        // siaddr even when the file is a URL: iPXE takes a ProxyDHCP offer's boot information only when it
+        // has both siaddr and a file name (dhcp_has_pxeopts); without siaddr it sends a REQUEST to 4011 and
+        // then ignores our ACK for the same reason, and boots nothing (seen with QEMU's iPXE EFI ROM).
+        return reply with { ServerAddress = next, BootFile = fileField };
     }
 
     /// <summary>

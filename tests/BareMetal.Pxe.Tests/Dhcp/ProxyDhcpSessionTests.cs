@@ -144,6 +144,14 @@ public class ProxyDhcpSessionTests
     }
 
     [Test]
+    public void IpxeScriptUrlOffer_StillCarriesSiaddr_BecauseIpxeIgnoresProxyOffersWithoutIt()
+    {
+        var r = Reply(Packets.IpxeDiscover()).Packet;
+        Assert.That(r.ServerAddress, Is.EqualTo(Tftp));
+        Assert.That(r.BootFile, Is.Not.Empty);
+    }
+
+    [Test]
     public void IpxeOption175WithoutUserClass_GetsTheScriptUrl() =>
         Assert.That(Reply(Packets.IpxeDiscover(viaUserClass: false)).Packet.BootFile, Does.EndWith("/boot/52:54:00:12:34:56.ipxe"));
 
