@@ -36,7 +36,10 @@ public class DhcpFuzzTests
             var d = Mutate(seeds[rng.Next(seeds.Count)], rng);
             try
             {
-                DhcpCodec.Read(d);
+                var packet = DhcpCodec.Read(d);
+                // Everything a log line or a policy reads from a parsed packet must be safe too.
+                _ = DhcpPacketText.Format(packet);
+                _ = BootRequest.From(packet, Server);
                 parsed++;
             }
             catch (DhcpProtocolException)
@@ -88,6 +91,37 @@ public class DhcpFuzzTests
         Assert.That(i, Is.GreaterThanOrEqualTo(Iterations / 4), "the time budget cut the run too short to mean anything");
         Assert.That(parsed, Is.GreaterThan(i / 20), "mutations must not be all-garbage");
         Assert.That(replies, Is.GreaterThan(0));
+    }
+
+    [Test]
+    public void SubOptionParsers_OnRandomBytes_OnlyThrowProtocolErrors()
+    {
+        var rng = new Random(43);
+        var seed = new PxeVendorOptions
+        {
+            DiscoveryControl = 8,
+            BootServers = [new PxeBootServer(1, [Server])],
+            BootMenu = [new PxeBootMenuItem(1, "iPXE")],
+            MenuPrompt = new PxeMenuPrompt(3, "boot"),
+            BootItem = new PxeBootItem(1, 0),
+        }.Encode();
+        for (var i = 0; i < 20_000; i++)
+        {
+            var v = Mutate(seed, rng);
+            try
+            {
+                PxeVendorOptions.Parse(v);
+            }
+            catch (DhcpProtocolException)
+            {
+            }
+            catch (Exception e)
+            {
+                Assert.Fail($"iteration {i}: PxeVendorOptions.Parse threw {e.GetType().Name}\n{Convert.ToHexString(v)}");
+            }
+            Assert.That(() => UserClass.Parse(v), Throws.Nothing);
+            Assert.That(() => BootRequest.ArchitectureFromVendorClass(System.Text.Encoding.Latin1.GetString(v)), Throws.Nothing);
+        }
     }
 
     private static byte[] Mutate(byte[] seed, Random rng)
