@@ -1,0 +1,10 @@
+namespace BareMetal.Interop.Tests.Dhcp;
+
+public enum QemuFirmware
+{
+    /// <summary>SeaBIOS with QEMU's iPXE option ROM (ipxe-qemu).</summary>
+    Bios,
+
+    /// <summary>OVMF (UEFI x64): QEMU's iPXE EFI ROM first, then EDK2's own PXE and HTTP boot.</summary>
+    Uefi,
+}
