@@ -206,8 +206,9 @@ public sealed class NbdConnection : IDisposable
                         disconnect = true;
                         break;
                     }
-                    var units = 1 + (int)Math.Max(request.Type == NbdProtocol.CmdRead ? request.Length : 0, (uint)payloadLength) / UnitBytes;
-                    units = Math.Min(units, _options.MaxInflightUnits);
+                    // Requests beyond the payload limit are refused without a buffer, so they cost one unit.
+                    var bytes = request.Type == NbdProtocol.CmdRead && request.Length <= NbdLimits.MaxPayload ? (int)request.Length : payloadLength;
+                    var units = Math.Min(1 + bytes / UnitBytes, _options.MaxInflightUnits);
                     for (var i = 0; i < units; i++)
                     {
                         await _inflight.WaitAsync(ct);

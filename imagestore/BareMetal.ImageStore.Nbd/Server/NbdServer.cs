@@ -49,11 +49,12 @@ public sealed class NbdServer : IAsyncDisposable
         listener.Listen(512);
         _listener = listener;
         Log.Listening(_logger, listener.LocalEndPoint);
-        _watchdog = _time.CreateTimer(_ => Watch(), null, _options.WatchdogPeriod, _options.WatchdogPeriod);
+        _watchdog = _time.CreateTimer(_ => CheckStalled(), null, _options.WatchdogPeriod, _options.WatchdogPeriod);
         _acceptLoop = AcceptLoopAsync(listener);
     }
 
-    private void Watch()
+    /// <summary>Closes connections stalled in the handshake or on a client that stopped reading (the watchdog calls this).</summary>
+    public void CheckStalled()
     {
         foreach (var c in _connections.Keys)
         {
