@@ -55,7 +55,7 @@ copy_mbs() { # connections
 rand_iops() { # iodepth
   fio --name=rand --ioengine=nbd --uri="nbd://127.0.0.1:$port/$name" --rw=randread --bs=4k \
       --iodepth="$1" --runtime="$runtime" --time_based --output-format=json 2>/dev/null |
-    python3 -c 'import json,sys; print(f"{json.load(sys.stdin)[\"jobs\"][0][\"read\"][\"iops\"]:.0f}")'
+    python3 -c 'import json,sys; j=json.load(sys.stdin); print(round(j["jobs"][0]["read"]["iops"]))'
 }
 
 declare -A result
