@@ -1,14 +1,142 @@
 using System.CommandLine;
+using System.Net;
+using BareMetal.ImageStore.Formats;
+using BareMetal.ImageStore.Formats.Qcow2;
+using BareMetal.ImageStore.Nbd.Exports;
+using BareMetal.ImageStore.Nbd.Http;
+using BareMetal.ImageStore.Nbd.Server;
 
 namespace BareMetal.Cli;
 
-/// <summary>`baremetal export`: placeholder until its part lands.</summary>
+/// <summary>
+/// `baremetal export FILE`: serves one image over NBD (and optionally HTTP range) without the catalog,
+/// as qemu-nbd does. Writes go to the file itself unless --read-only, or to a qcow2 overlay with
+/// --overlay (the file is then never written). Runs until Ctrl-C.
+/// </summary>
 internal static class ExportCommand
 {
-    public static Command Create()
+    /// <summary>The IANA port of NBD.</summary>
+    private const string DefaultNbd = "127.0.0.1:10809";
+
+    internal static Command Create()
     {
-        var cmd = new Command("export", "Serve one image over NBD and HTTP range without the catalog.");
-        cmd.SetAction(_ => CliRunner.Fail("'export' is not implemented yet"));
+        var file = new Argument<FileInfo>("FILE") { Description = "The image to serve (any format we read; seen by clients as a raw disk)." };
+        var nbd = new Option<string>("--nbd") { Description = $"NBD listen address ADDR:PORT (default {DefaultNbd}; port 0 picks a free one).", DefaultValueFactory = _ => DefaultNbd };
+        var http = new Option<string?>("--http") { Description = "Also serve GET/HEAD with Range at http://ADDR:PORT/disk/NAME (for iPXE sanboot)." };
+        var name = new Option<string?>("--name") { Description = "Export name (default: the file name without extension). The empty default name works too." };
+        var overlay = new Option<FileInfo?>("--overlay") { Description = "Send writes to this qcow2 overlay (created with FILE as its backing file when missing)." };
+        var readOnly = new Option<bool>("--read-only") { Description = "Refuse writes (EPERM)." };
+        var cmd = new Command("export", "Serve one image over NBD and HTTP range without the catalog.") { file, nbd, http, name, overlay, readOnly };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            var path = parse.GetValue(file)!;
+            if (!path.Exists)
+            {
+                throw new CliException($"{path.FullName}: no such file");
+            }
+            var nbdEndPoint = ParseEndPoint(parse.GetValue(nbd) ?? DefaultNbd, "--nbd");
+            var httpText = parse.GetValue(http);
+            var httpEndPoint = httpText is null ? null : ParseEndPoint(httpText, "--http");
+            var exportName = parse.GetValue(name) ?? Path.GetFileNameWithoutExtension(path.Name);
+            var ro = parse.GetValue(readOnly);
+            var overlayFile = parse.GetValue(overlay);
+            if (ro && overlayFile is not null)
+            {
+                throw new CliException("--read-only and --overlay exclude each other");
+            }
+            var disk = OpenDisk(path.FullName, overlayFile?.FullName, ro);
+            var writable = !ro && disk.CanWrite;
+            if (!ro && !writable)
+            {
+                Console.Error.WriteLine($"baremetal: {disk.Format} images cannot be written here; serving read-only (use --overlay for writes)");
+            }
+            using var exports = new FileExportProvider(disk, !writable, [exportName, ""], path.Name);
+            await using var server = new NbdServer(exports);
+            try
+            {
+                server.Start(nbdEndPoint);
+            }
+            catch (System.Net.Sockets.SocketException e)
+            {
+                throw new CliException($"cannot listen on {nbdEndPoint}: {e.Message}");
+            }
+            var ep = server.LocalEndPoint;
+            var host = ep.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{ep.Address}]" : ep.Address.ToString();
+            Console.Out.WriteLine($"nbd://{host}:{ep.Port}/{Uri.EscapeDataString(exportName)}  ({(writable ? "writable" : "read-only")}, {disk.Length} bytes)");
+            await using var httpExport = new BlockHttpExport(exports);
+            if (httpEndPoint is not null)
+            {
+                try
+                {
+                    await httpExport.StartAsync(httpEndPoint, ct);
+                }
+                catch (IOException e)
+                {
+                    throw new CliException($"cannot listen on {httpEndPoint}: {e.Message}");
+                }
+                Console.Out.WriteLine($"{httpExport.BaseUri!.ToString().TrimEnd('/')}{BlockHttpExport.PathPrefix}{Uri.EscapeDataString(exportName)}");
+            }
+            Console.Out.Flush();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            var s = exports.Export.Counters.Snapshot();
+            Console.Error.WriteLine($"baremetal: served {s.Requests} requests, {s.BytesRead} bytes read, {s.BytesWritten} bytes written, {s.BlocksTouched} of {s.RegionCount} regions touched");
+            return 0;
+        });
         return cmd;
+    }
+
+    private static VirtualDisk OpenDisk(string path, string? overlayPath, bool readOnly)
+    {
+        if (overlayPath is null)
+        {
+            if (readOnly)
+            {
+                return DiskImage.Open(path);
+            }
+            try
+            {
+                return DiskImage.Open(path, new OpenOptions { Writable = true });
+            }
+            catch (Exception e) when (e is ImageFormatException { Reason: ImageError.BadBackingChain } or UnauthorizedAccessException)
+            {
+                // No write permission on the file: serve it read-only as qemu-nbd would refuse to.
+                throw new CliException($"{path}: cannot open for writing ({e.Message}); use --read-only or --overlay");
+            }
+        }
+        if (File.Exists(overlayPath))
+        {
+            return DiskImage.Open(overlayPath, new OpenOptions { Writable = true });
+        }
+        ImageFormat format;
+        long length;
+        using (var b = DiskImage.Open(path))
+        {
+            format = b.Format == ImageFormat.Iso ? ImageFormat.Raw : b.Format;
+            length = b.Length;
+        }
+        return Qcow2Writer.Create(overlayPath, length, 65536, backingFile: path, backingFormat: format);
+    }
+
+    private static IPEndPoint ParseEndPoint(string text, string option)
+    {
+        if (int.TryParse(text.TrimStart(':'), out var portOnly) && portOnly is >= 0 and <= 65535)
+        {
+            return new IPEndPoint(IPAddress.Loopback, portOnly);
+        }
+        if (text.StartsWith("localhost:", StringComparison.OrdinalIgnoreCase))
+        {
+            text = "127.0.0.1" + text[9..];
+        }
+        if (!IPEndPoint.TryParse(text, out var ep) || !text.Contains(':', StringComparison.Ordinal))
+        {
+            throw new CliException($"{option} {text}: expected ADDR:PORT (e.g. 127.0.0.1:10809 or [::1]:10809)");
+        }
+        return ep;
     }
 }

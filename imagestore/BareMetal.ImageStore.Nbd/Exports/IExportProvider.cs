@@ -1,0 +1,14 @@
+namespace BareMetal.ImageStore.Nbd.Exports;
+
+/// <summary>
+/// The block service's one policy decision: which export does a name give. Null = no such export
+/// (the client gets NBD_REP_ERR_UNKNOWN, or a 404 over HTTP). Implementations are thread-safe and
+/// return the same instance for the same name while it is open.
+/// </summary>
+public interface IExportProvider
+{
+    /// <summary>What NBD_OPT_LIST shows (per-client overlay names are not listed).</summary>
+    IReadOnlyList<ExportListing> List();
+
+    NbdExport? Find(string name);
+}

@@ -1,0 +1,305 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using BareMetal.ImageStore.Nbd.Exports;
+using BareMetal.ImageStore.Nbd.Session;
+using BareMetal.ImageStore.Nbd.Wire;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace BareMetal.ImageStore.Nbd.Server;
+
+/// <summary>
+/// One client, from greeting to close: a PipeReader loop feeding the codec and the session, replies
+/// sent under a per-connection send lock in whatever order they finish (pipelined, out of order).
+/// Requests in flight are bounded (<see cref="NbdServerOptions.MaxInflightUnits"/>), so a client that
+/// stops reading stops being read; the watchdog then closes it. Nothing here can hurt another connection.
+/// </summary>
+public sealed class NbdConnection : IDisposable
+{
+    /// <summary>Bytes of payload that count as one more in-flight unit.</summary>
+    private const int UnitBytes = 1 << 20;
+
+    private readonly IExportProvider _exports;
+    private readonly PipeReader _input;
+    private readonly IReplyOutput _output;
+    private readonly NbdServerOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly CancellationTokenSource _abort = new();
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly SemaphoreSlim _inflight;
+    private readonly long _startedAt;
+    private int _pending;
+    private TaskCompletionSource? _drained;
+    private long _sendStartedAt;
+    private volatile bool _transmitting;
+
+    public NbdConnection(IExportProvider exports, PipeReader input, IReplyOutput output, string client,
+        NbdServerOptions? options = null, ILogger? logger = null, TimeProvider? time = null)
+    {
+        _exports = exports ?? throw new ArgumentNullException(nameof(exports));
+        _input = input ?? throw new ArgumentNullException(nameof(input));
+        _output = output ?? throw new ArgumentNullException(nameof(output));
+        Client = client;
+        _options = options ?? new NbdServerOptions();
+        _logger = logger ?? NullLogger.Instance;
+        _time = time ?? TimeProvider.System;
+        _inflight = new SemaphoreSlim(_options.MaxInflightUnits, _options.MaxInflightUnits);
+        _startedAt = _time.GetTimestamp();
+    }
+
+    public string Client { get; }
+
+    /// <summary>The export chosen, once transmission started.</summary>
+    public NbdExport? Export { get; private set; }
+
+    /// <summary>Why the connection ended badly (null = clean end).</summary>
+    public string? Failure { get; private set; }
+
+    /// <summary>Raised once, when the connection must die now (the socket owner closes the socket).</summary>
+    public event Action? Aborted;
+
+    /// <summary>Closes the connection from outside (shutdown, watchdog).</summary>
+    public void Abort(string reason)
+    {
+        Failure ??= reason;
+        if (!_abort.IsCancellationRequested)
+        {
+            _abort.Cancel();
+            Aborted?.Invoke();
+        }
+    }
+
+    /// <summary>Called periodically: closes a connection that dawdles in the handshake or stopped reading.</summary>
+    public void CheckStalled()
+    {
+        if (!_transmitting && _time.GetElapsedTime(_startedAt) > _options.HandshakeTimeout)
+        {
+            Log.Stalled(_logger, Client, "no export chosen in time");
+            Abort("handshake timeout");
+            return;
+        }
+        var sending = Interlocked.Read(ref _sendStartedAt);
+        if (sending != 0 && _time.GetElapsedTime(sending) > _options.SendTimeout)
+        {
+            Log.Stalled(_logger, Client, "client stopped reading replies");
+            Abort("send timeout");
+        }
+    }
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        using var link = cancellationToken.Register(() => Abort("server shutting down"));
+        var ct = _abort.Token;
+        try
+        {
+            var greeting = new byte[NbdProtocol.GreetingLength];
+            NbdCodec.WriteGreeting(greeting, NbdHandshake.OfferedFlags);
+            await SendAsync(greeting, ct);
+            var handshake = new NbdHandshake(_exports);
+            if (!await HandshakeAsync(handshake, ct))
+            {
+                return;
+            }
+            Export = handshake.Export!;
+            var session = new NbdTransmission(Export, handshake.StructuredReplies, handshake.BaseAllocation,
+                handshake.BlockSizeAgreed, Export.Counters.Client(Client));
+            _transmitting = true;
+            Log.ExportChosen(_logger, Client, Export.Name, handshake.StructuredReplies, handshake.BaseAllocation);
+            await TransmitAsync(session, ct);
+        }
+        catch (NbdProtocolException e)
+        {
+            Failure = e.Message;
+            Log.ProtocolError(_logger, Client, e.Message);
+        }
+        catch (OperationCanceledException) when (_abort.IsCancellationRequested)
+        {
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+            Failure ??= e.Message;
+        }
+        finally
+        {
+            await DrainAsync();
+            await _input.CompleteAsync();
+            Log.Disconnected(_logger, Client);
+        }
+    }
+
+    private async Task<bool> HandshakeAsync(NbdHandshake handshake, CancellationToken ct)
+    {
+        var flagsRead = false;
+        var replies = new ArrayBufferWriter<byte>();
+        while (true)
+        {
+            var result = await _input.ReadAsync(ct);
+            var buffer = result.Buffer;
+            try
+            {
+                if (!flagsRead)
+                {
+                    if (NbdCodec.TryReadClientFlags(ref buffer, NbdHandshake.OfferedFlags, out var flags))
+                    {
+                        handshake.SetClientFlags(flags);
+                        flagsRead = true;
+                    }
+                }
+                while (flagsRead && NbdCodec.TryReadOption(ref buffer, out var header, out var data))
+                {
+                    replies.ResetWrittenCount();
+                    var outcome = handshake.Handle(header.Option, data.IsSingleSegment ? data.FirstSpan : data.ToArray(), replies);
+                    await SendAsync(replies.WrittenMemory, ct);
+                    if (outcome == HandshakeOutcome.Abort)
+                    {
+                        return false;
+                    }
+                    if (outcome == HandshakeOutcome.Transmit)
+                    {
+                        return true;
+                    }
+                }
+            }
+            finally
+            {
+                _input.AdvanceTo(buffer.Start, buffer.End);
+            }
+            if (result.IsCompleted)
+            {
+                return false;
+            }
+        }
+    }
+
+    private async Task TransmitAsync(NbdTransmission session, CancellationToken ct)
+    {
+        while (true)
+        {
+            var result = await _input.ReadAsync(ct);
+            var buffer = result.Buffer;
+            var disconnect = false;
+            try
+            {
+                while (true)
+                {
+                    var rest = buffer;
+                    if (!NbdCodec.TryReadRequest(ref rest, out var request))
+                    {
+                        break;
+                    }
+                    var payloadLength = request.Type == NbdProtocol.CmdWrite ? (int)request.Length : 0;
+                    if (rest.Length < payloadLength)
+                    {
+                        break;
+                    }
+                    byte[]? payload = null;
+                    if (payloadLength > 0)
+                    {
+                        payload = ArrayPool<byte>.Shared.Rent(payloadLength);
+                        rest.Slice(0, payloadLength).CopyTo(payload);
+                    }
+                    buffer = rest.Slice(payloadLength);
+                    if (request.Type == NbdProtocol.CmdDisc)
+                    {
+                        // Outstanding requests are finished (DrainAsync) before we close.
+                        disconnect = true;
+                        break;
+                    }
+                    // Requests beyond the payload limit are refused without a buffer, so they cost one unit.
+                    var bytes = request.Type == NbdProtocol.CmdRead && request.Length <= NbdLimits.MaxPayload ? (int)request.Length : payloadLength;
+                    var units = Math.Min(1 + bytes / UnitBytes, _options.MaxInflightUnits);
+                    for (var i = 0; i < units; i++)
+                    {
+                        await _inflight.WaitAsync(ct);
+                    }
+                    Interlocked.Increment(ref _pending);
+                    _ = RunRequestAsync(session, request, payload, units, ct);
+                }
+            }
+            finally
+            {
+                _input.AdvanceTo(buffer.Start, buffer.End);
+            }
+            if (disconnect || result.IsCompleted)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task RunRequestAsync(NbdTransmission session, NbdRequest request, byte[]? payload, int units, CancellationToken ct)
+    {
+        PooledReply? reply = null;
+        try
+        {
+            try
+            {
+                reply = session.Execute(request, payload is null ? [] : payload.AsSpan(0, (int)request.Length));
+            }
+            finally
+            {
+                if (payload is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(payload);
+                }
+            }
+            if (reply is not null)
+            {
+                await SendAsync(reply.Memory, ct);
+            }
+        }
+        catch (Exception e)
+        {
+            // A send failed (client gone) or cancelled: the connection is over; others are untouched.
+            if (e is not (OperationCanceledException or IOException or System.Net.Sockets.SocketException or ObjectDisposedException))
+            {
+                Log.Unexpected(_logger, Client, e);
+            }
+            Abort(e.Message);
+        }
+        finally
+        {
+            reply?.Dispose();
+            _inflight.Release(units);
+            if (Interlocked.Decrement(ref _pending) == 0)
+            {
+                Volatile.Read(ref _drained)?.TrySetResult();
+            }
+        }
+    }
+
+    private async ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken ct)
+    {
+        await _sendLock.WaitAsync(ct);
+        try
+        {
+            Interlocked.Exchange(ref _sendStartedAt, _time.GetTimestamp());
+            await _output.SendAsync(data, ct);
+        }
+        finally
+        {
+            Interlocked.Exchange(ref _sendStartedAt, 0);
+            _sendLock.Release();
+        }
+    }
+
+    /// <summary>Waits until every started request has replied (or failed because the connection died).</summary>
+    private Task DrainAsync()
+    {
+        var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _drained, tcs);
+        if (Volatile.Read(ref _pending) == 0)
+        {
+            tcs.TrySetResult();
+        }
+        return tcs.Task;
+    }
+
+    public void Dispose()
+    {
+        _abort.Dispose();
+        _sendLock.Dispose();
+        _inflight.Dispose();
+    }
+}
