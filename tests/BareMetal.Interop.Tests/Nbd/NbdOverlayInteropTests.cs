@@ -1,16 +1,9 @@
-using BareMetal.ImageStore.Formats;
-using BareMetal.ImageStore.Formats.Qcow2;
 using BareMetal.ImageStore.Nbd.Exports;
 using BareMetal.TestSupport;
 
 namespace BareMetal.Interop.Tests.Nbd;
 
-/// <summary>
-/// Per-client copy-on-write overlays through real clients. These need the qcow2 writer: until it is
-/// merged, Qcow2Writer.Create throws Unsupported and the Assume makes them inconclusive.
-/// INTEGRATOR: remove the Assume in SetUp once qcow2 writing has landed.
-/// </summary>
-[Category("NeedsQcow2Writer")]
+/// <summary>Per-client copy-on-write overlays (qcow2 over the base) through real clients.</summary>
 public class NbdOverlayInteropTests
 {
     private TempDir _dir = null!;
@@ -22,10 +15,8 @@ public class NbdOverlayInteropTests
         _dir = new TempDir();
     }
 
-    /// <summary>Every test starts here: inconclusive (not failed) until the qcow2 writer exists.</summary>
     private void Prepare()
     {
-        Assume.That(Qcow2WriterWorks(_dir.File("probe.qcow2")), Is.True, "qcow2 writing is not implemented on this branch yet");
         var qemuImg = Peer.Require("qemu-img", "qemu-utils");
         var qemuIo = Peer.Require("qemu-io", "qemu-utils");
         _base = _dir.File("base.raw");
@@ -35,19 +26,6 @@ public class NbdOverlayInteropTests
 
     [TearDown]
     public void TearDown() => _dir.Dispose();
-
-    private static bool Qcow2WriterWorks(string path)
-    {
-        try
-        {
-            Qcow2Writer.Create(path, 1 << 20).Dispose();
-            return true;
-        }
-        catch (ImageFormatException e) when (e.Reason == ImageError.Unsupported)
-        {
-            return false;
-        }
-    }
 
     private OverlayExportProvider Provider()
     {
