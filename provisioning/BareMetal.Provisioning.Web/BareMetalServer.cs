@@ -1,3 +1,6 @@
+using BareMetal.ImageStore.Nbd.Exports;
+using BareMetal.ImageStore.Nbd.Http;
+using BareMetal.ImageStore.Nbd.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -16,6 +19,7 @@ public sealed class BareMetalServer : IAsyncDisposable
     private readonly List<IAsyncDisposable> _services = [];
     private WebApplication? _web;
     private PrometheusExporter? _metrics;
+    private OverlayExportProvider? _exports;
 
     public BareMetalServer(ServeOptions options)
     {
@@ -32,6 +36,7 @@ public sealed class BareMetalServer : IAsyncDisposable
         Directory.CreateDirectory(_options.OverlaysDirectory);
         Directory.CreateDirectory(_options.TftpDirectory);
         _metrics = new PrometheusExporter();
+        _exports = LoadExports();
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -48,7 +53,10 @@ public sealed class BareMetalServer : IAsyncDisposable
         MapRoutes(web);
         await web.StartAsync(cancellationToken);
         _web = web;
-        var endpoints = new List<string> { $"http  {_options.BaseUrl}/  (boot scripts at /boot/{{mac}}.ipxe, /healthz, /metrics)" };
+        var endpoints = new List<string>
+        {
+            $"http  {_options.BaseUrl}/  (boot scripts /boot/{{mac}}.ipxe, disks /disk/{{name}}[@node], /healthz, /metrics)",
+        };
         endpoints.AddRange(await StartProtocolServersAsync(web.Services.GetRequiredService<ILoggerFactory>(), cancellationToken));
         Endpoints = endpoints;
     }
@@ -65,14 +73,47 @@ public sealed class BareMetalServer : IAsyncDisposable
             }
             return Results.Text(BootScripts.UnknownNode(mac, _options.BaseUrl), "text/plain");
         });
+        BlockHttpExport.Map(web, _exports!);
+    }
+
+    /// <summary>
+    /// Every image file in data/images is exported under its file name (without extension); a
+    /// per-node name `image@node` gets that node's copy-on-write overlay in data/overlays.
+    /// (The catalog replaces this directory scan when it lands.)
+    /// </summary>
+    private OverlayExportProvider LoadExports()
+    {
+        var exports = new OverlayExportProvider(_options.OverlaysDirectory);
+        foreach (var file in Directory.EnumerateFiles(_options.ImagesDirectory).Order(StringComparer.Ordinal))
+        {
+            var name = Path.GetFileNameWithoutExtension(file);
+            try
+            {
+                exports.AddBase(name, file, Path.GetFileName(file));
+            }
+            catch (ArgumentException)
+            {
+                // A name we cannot export safely (spaces, '@' ...): skipped, and said so at start-up.
+                Console.Error.WriteLine($"baremetal: not exporting {file}: names must be letters, digits, '.', '_' or '-'");
+            }
+        }
+        return exports;
     }
 
     /// <summary>Starts TFTP and the block service; returns their endpoint descriptions.</summary>
-    private Task<IEnumerable<string>> StartProtocolServersAsync(ILoggerFactory loggers, CancellationToken cancellationToken)
+    private async Task<IEnumerable<string>> StartProtocolServersAsync(ILoggerFactory loggers, CancellationToken cancellationToken)
     {
-        _ = loggers;
-        _ = cancellationToken;
-        return Task.FromResult<IEnumerable<string>>([]);
+        var lines = new List<string>();
+        if (_options.Nbd is { } nbdEndPoint)
+        {
+            var nbd = new NbdServer(_exports!, logger: loggers.CreateLogger("nbd"));
+            _services.Add(nbd);
+            nbd.Start(nbdEndPoint);
+            var names = _exports!.List();
+            lines.Add($"nbd   nbd://{ServeOptions.FormatEndPoint(nbd.LocalEndPoint)}/{{name}}[@node]  ({names.Count} image(s) from {_options.ImagesDirectory})");
+        }
+        await Task.CompletedTask.WaitAsync(cancellationToken);
+        return lines;
     }
 
     public async ValueTask DisposeAsync()
@@ -89,5 +130,6 @@ public sealed class BareMetalServer : IAsyncDisposable
             _web = null;
         }
         _metrics?.Dispose();
+        _exports?.Dispose();
     }
 }

@@ -29,6 +29,31 @@ public class ServeSmokeTests
     }
 
     [Test]
+    public async Task Serve_ExportsImagesDirectory_OverNbdAndHttpRange()
+    {
+        var qemuImg = Peer.Require("qemu-img", "qemu-utils");
+        var qemuIo = Peer.Require("qemu-io", "qemu-utils");
+        var curl = Peer.Require("curl", "curl");
+        using var dir = new TempDir();
+        Directory.CreateDirectory(Path.Combine(dir.Path, "images"));
+        var image = Path.Combine(dir.Path, "images", "tiny.qcow2");
+        Peer.Check(qemuImg, "create", "-f", "qcow2", image, "32M");
+        Peer.Check(qemuIo, "-c", "write -P 0x42 1M 64k", image);
+        var http = FreeTcpPort();
+        var nbd = FreeTcpPort();
+        using var server = ServeProcess.Start(dir.Path, "--http", $"127.0.0.1:{http}", "--tftp", "off", "--nbd", $"127.0.0.1:{nbd}");
+        await server.WaitForHttpAsync(http);
+        await server.WaitForHttpAsync(nbd);
+
+        var compare = Peer.Run(qemuImg, ["compare", "-f", "qcow2", "-F", "raw", image, $"nbd://127.0.0.1:{nbd}/tiny"], TimeSpan.FromSeconds(60));
+        Assert.That(compare.ExitCode, Is.EqualTo(0), compare.StdOut + compare.StdErr);
+
+        var range = Peer.Run(curl, ["-s", "-r", "1048576-1048583", $"http://127.0.0.1:{http}/disk/tiny", "-o", "-", "-w", " %{http_code}"], TimeSpan.FromSeconds(20));
+        Assert.That(range.StdOut, Is.EqualTo("BBBBBBBB 206"));
+        Assert.That(server.Stop(), Is.EqualTo(0));
+    }
+
+    [Test]
     public void Serve_WithBadAddress_PrintsOneLineAndExits2()
     {
         using var dir = new TempDir();
