@@ -19,7 +19,8 @@ public static class SpecCompiler
         ArgumentNullException.ThrowIfNull(fileName);
         var diagnostics = new DiagnosticBag(fileName);
         var tokens = Lexer.Lex(text, diagnostics);
-        DeviceDecl? device = diagnostics.IsFull ? null : Parser.Parse(tokens, diagnostics);
+        // An oversized file is refused whole (one diagnostic), not parsed as an empty one.
+        DeviceDecl? device = diagnostics.IsFull || text.Length > Lexer.MaxSourceLength ? null : Parser.Parse(tokens, diagnostics);
         BoundSpec? spec = null;
         // Binding a tree with syntax errors would mostly report their echoes; bind only a clean parse.
         if (device is not null && !diagnostics.HasErrors)

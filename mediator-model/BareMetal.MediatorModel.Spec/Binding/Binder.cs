@@ -173,7 +173,8 @@ public sealed class Binder
     {
         var ok = Declare(r.Name, r.Location, "register");
         var width = r.Width;
-        if (width is not (8 or 16 or 32 or 64))
+        var widthOk = width is 8 or 16 or 32 or 64;
+        if (!widthOk)
         {
             Report(r.WidthLocation, DiagnosticCodes.BadWidth, $"register '{r.Name}' is {r.Width} bits wide; registers are 8, 16, 32 or 64 bits");
             ok = false;
@@ -184,7 +185,7 @@ public sealed class Binder
             Report(r.OffsetLocation, DiagnosticCodes.TooLarge, $"register '{r.Name}' offset {Hex(r.Offset)} is beyond {Hex(MaxOffset)}");
             ok = false;
         }
-        else if (r.Offset % (width / 8) != 0)
+        else if (widthOk && r.Offset % (width / 8) != 0)
         {
             Report(r.OffsetLocation, DiagnosticCodes.Misaligned, $"register '{r.Name}' at {Hex(r.Offset)} is not aligned to its {width / 8}-byte width");
         }
@@ -631,6 +632,7 @@ public sealed class Binder
             Number(size, sizeScope);
         }
         Statements(db.Decl.Body, scope, db.BodyLets);
+        scope.InCompletion = true;
         Statements(db.Decl.Completion, scope, db.CompletionLets);
     }
 
@@ -859,7 +861,7 @@ public sealed class Binder
                     if (IsTaken(let.Name, scope) || lets is null)
                     {
                         Report(let.Location, lets is null ? DiagnosticCodes.NotAssignable : DiagnosticCodes.DuplicateName,
-                            lets is null ? "'let' is allowed in doorbells and decode tables only" : $"'{let.Name}' is already defined here");
+                            lets is null ? "'let' is allowed in doorbells and at the top of decode tables only" : $"'{let.Name}' is already defined here");
                         break;
                     }
                     scope.Locals[let.Name] = let;
@@ -882,9 +884,9 @@ public sealed class Binder
 
     private void BindDecodeStmt(DecodeStmt s, Scope scope)
     {
-        if (!scope.Builtins.Contains("opcode"))
+        if (!scope.Builtins.Contains("opcode") || scope.InCompletion)
         {
-            Report(s.Location, DiagnosticCodes.DecodeMismatch, "'decode' is allowed in doorbells only");
+            Report(s.Location, DiagnosticCodes.DecodeMismatch, "'decode' belongs in a doorbell's body, before 'complete:'");
             return;
         }
         if (!_decodes.TryGetValue(s.Table, out var table))

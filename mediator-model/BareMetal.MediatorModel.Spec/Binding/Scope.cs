@@ -16,6 +16,9 @@ internal sealed class Scope
 
     public bool AllowSafePoint { get; init; }
 
+    /// <summary>In a doorbell's 'complete:' section: the command is already decoded.</summary>
+    public bool InCompletion { get; set; }
+
     public DecodeSymbol? Decode { get; init; }
 
     /// <summary>Built-ins visible here (index, item, opcode, lba, count, tag, queued).</summary>

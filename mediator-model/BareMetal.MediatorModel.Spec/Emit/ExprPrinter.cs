@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using BareMetal.MediatorModel.Spec.Ast;
 
@@ -27,12 +26,14 @@ public static class ExprPrinter
         _ => 9,
     };
 
+    private static bool IsBitwise(Expr e) => e is BinaryExpr { Op: "&" or "|" or "^" };
+
     private static void Write(StringBuilder sb, Expr e, int outer)
     {
         switch (e)
         {
             case IntLiteral l:
-                sb.Append(l.Value < 10 ? l.Value.ToString(CultureInfo.InvariantCulture) : "0x" + l.Value.ToString("X", CultureInfo.InvariantCulture));
+                sb.Append(l.Text);
                 break;
             case NameExpr n:
                 sb.Append(n.Name);
@@ -58,9 +59,12 @@ public static class ExprPrinter
                     {
                         sb.Append('(');
                     }
-                    Write(sb, b.Left, p);
+                    // Bitwise operands of a comparison get parentheses even though the DSL binds
+                    // them tighter: a reader coming from C would otherwise misread them.
+                    var inner = p == 3 ? 7 : p;
+                    Write(sb, b.Left, IsBitwise(b.Left) ? inner : p);
                     sb.Append(' ').Append(b.Op).Append(' ');
-                    Write(sb, b.Right, p + 1);
+                    Write(sb, b.Right, IsBitwise(b.Right) ? inner : p + 1);
                     if (p < outer)
                     {
                         sb.Append(')');

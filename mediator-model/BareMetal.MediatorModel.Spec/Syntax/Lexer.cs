@@ -36,7 +36,8 @@ public static class Lexer
         var lineStart = 0;
         SourceLocation At(int pos) => new(line, pos - lineStart + 1);
 
-        while (i < text.Length)
+        // Once the diagnostic cap is reached nothing more can be reported: stop rather than scan on.
+        while (i < text.Length && !diagnostics.IsFull)
         {
             var c = text[i];
             if (c == '\n')

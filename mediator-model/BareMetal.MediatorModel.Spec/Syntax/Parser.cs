@@ -884,7 +884,7 @@ public sealed class Parser
         {
             case TokenKind.Integer:
                 Advance();
-                return new IntLiteral(t.Location, t.Value);
+                return new IntLiteral(t.Location, t.Value, t.Text);
             case TokenKind.Identifier:
                 Advance();
                 return new NameExpr(t.Location, t.Text);
