@@ -70,6 +70,6 @@ public static class DiagnosticCodes
     public const string IndexRequired = "MS0702";
     public const string NotAssignable = "MS0703";
     public const string DuplicateSection = "MS0704";
-    public const string NotIndexable = "MS0706";
-    public const string BadDoorbell = "MS0707";
+    public const string NotIndexable = "MS0705";
+    public const string BadDoorbell = "MS0706";
 }

@@ -1,4 +1,4 @@
-// expect: MS0707 8:33 ring variable 'tails' needs at least 4 elements, one per 'sq' instance
+// expect: MS0706 8:33 ring variable 'tails' needs at least 4 elements, one per 'sq' instance
 device d {
     reg A @ 0x00 : 32 rw;
     array sq[4] @ 0x1000 stride 8 {
