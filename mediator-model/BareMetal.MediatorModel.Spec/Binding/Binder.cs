@@ -96,6 +96,7 @@ public sealed class Binder
             }
         }
         CheckRegisterOverlaps();
+        CheckAccessorNames();
         foreach (var item in items)
         {
             if (item is DecodeDecl dd)
@@ -271,6 +272,27 @@ public sealed class Binder
         }
         _arrays[a.Name] = sym;
         _spec.Arrays.Add(sym);
+    }
+
+    /// <summary>The generated class names accessors REG and REG_FIELD: a register called A_B next to field B of A would collide.</summary>
+    private void CheckAccessorNames()
+    {
+        var fieldAccessors = new Dictionary<string, (RegisterSymbol Register, FieldSymbol Field)>(StringComparer.Ordinal);
+        foreach (var r in _spec.Registers)
+        {
+            foreach (var f in r.Fields)
+            {
+                fieldAccessors.TryAdd(r.Name + "_" + f.Name, (r, f));
+            }
+        }
+        foreach (var r in _spec.Registers)
+        {
+            if (fieldAccessors.TryGetValue(r.Name, out var clash))
+            {
+                Report(r.Decl.Location, DiagnosticCodes.DuplicateName,
+                    $"register '{r.Name}' has the generated name of field '{clash.Register.Name}.{clash.Field.Name}'; rename one of them");
+            }
+        }
     }
 
     private void CheckRegisterOverlaps()

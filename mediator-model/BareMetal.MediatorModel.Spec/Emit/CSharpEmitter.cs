@@ -593,7 +593,9 @@ public static class CSharpEmitter
             Statements(c.Actions, ctx);
         }
 
-        private static string FireName(MachineSymbol m, TriggerKind kind, string target) => $"Fire_{m.Name}_{kind}_{target}";
+        /// <summary>Numbered, not spelled from names: spec names joined with '_' could collide.</summary>
+        private string FireName(MachineSymbol m, TriggerKind kind, string target) =>
+            $"Fire_{Int(_s.Machines.IndexOf(m))}_{Int(TriggerGroups(m).FindIndex(g => g.Kind == kind && g.Target == target))}";
 
         private static List<(TriggerKind Kind, RegisterSymbol? Register, DoorbellSymbol? Doorbell, string Target)> TriggerGroups(MachineSymbol m)
         {

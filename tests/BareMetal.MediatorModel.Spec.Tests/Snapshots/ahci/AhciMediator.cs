@@ -444,7 +444,7 @@ public sealed class AhciMediator : IGeneratedMediator
                 break;
             case 11: // PxCMD
                 Hook_0(instance);
-                Fire_link_Write_PxCMD(instance);
+                Fire_0_0(instance);
                 break;
             case 18: // PxCI
                 Doorbell_issue(instance, old, value);
@@ -507,7 +507,7 @@ public sealed class AhciMediator : IGeneratedMediator
         {
             _r[229 + index] = (_r[229 + index] & 0xFFFFFF00UL) | (SpecOps.Shl(0x80UL, 0) & 0xFFUL);
         }
-        Fire_link_Doorbell_issue(index);
+        Fire_0_1(index);
         CommandDecoded?.Invoke(this, new DecodedCommand(0, "issue", index, item, d, [l_header, l_fis]));
     }
 
@@ -549,7 +549,7 @@ public sealed class AhciMediator : IGeneratedMediator
             _r[2] = (_r[2] | SpecOps.Shl(1UL, (ulong)index)) & 0xFFFFFFFFUL;
         }
         _ = l_rfis;
-        Fire_link_Complete_issue(index);
+        Fire_0_2(index);
     }
 
     // decode table ata (line 122)
@@ -692,7 +692,7 @@ public sealed class AhciMediator : IGeneratedMediator
     }
 
     // machine link: on write PxCMD; the first transition whose source and guard match fires.
-    private void Fire_link_Write_PxCMD(int index)
+    private void Fire_0_0(int index)
     {
         var state = _m_link[index];
         _ = state;
@@ -713,7 +713,7 @@ public sealed class AhciMediator : IGeneratedMediator
     }
 
     // machine link: on doorbell issue; the first transition whose source and guard match fires.
-    private void Fire_link_Doorbell_issue(int index)
+    private void Fire_0_1(int index)
     {
         var state = _m_link[index];
         _ = state;
@@ -726,7 +726,7 @@ public sealed class AhciMediator : IGeneratedMediator
     }
 
     // machine link: on complete issue; the first transition whose source and guard match fires.
-    private void Fire_link_Complete_issue(int index)
+    private void Fire_0_2(int index)
     {
         var state = _m_link[index];
         _ = state;

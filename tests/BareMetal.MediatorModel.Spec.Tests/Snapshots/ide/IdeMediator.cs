@@ -307,11 +307,11 @@ public sealed class IdeMediator : IGeneratedMediator
                 Doorbell_issue(instance, old, value);
                 break;
             case 10: // DEVCTL
-                Fire_channel_Write_DEVCTL(instance);
+                Fire_0_3(instance);
                 break;
             case 11: // BMICOM
                 Hook_5(instance);
-                Fire_channel_Write_BMICOM(instance);
+                Fire_0_1(instance);
                 break;
         }
     }
@@ -389,7 +389,7 @@ public sealed class IdeMediator : IGeneratedMediator
         Decode_ata(0UL, index, d);
         _r[7] = 0x80UL & 0xFFUL;
         _r[9] = 0x80UL & 0xFFUL;
-        Fire_channel_Doorbell_issue(index);
+        Fire_0_0(index);
         CommandDecoded?.Invoke(this, new DecodedCommand(0, "issue", index, item, d, [l_prd]));
     }
 
@@ -409,7 +409,7 @@ public sealed class IdeMediator : IGeneratedMediator
         _r[12] = (_r[12] & 0xFEUL) | (SpecOps.Shl(0UL, 0) & 1UL);
         _r[12] = (_r[12] & 0xFBUL) | (SpecOps.Shl(1UL, 2) & 4UL);
         _v_intrq = 1UL & 0xFFUL;
-        Fire_channel_Complete_issue(index);
+        Fire_0_2(index);
     }
 
     // decode table ata (line 94)
@@ -494,7 +494,7 @@ public sealed class IdeMediator : IGeneratedMediator
     }
 
     // machine channel: on doorbell issue; the first transition whose source and guard match fires.
-    private void Fire_channel_Doorbell_issue(int index)
+    private void Fire_0_0(int index)
     {
         var state = _m_channel[index];
         _ = state;
@@ -507,7 +507,7 @@ public sealed class IdeMediator : IGeneratedMediator
     }
 
     // machine channel: on write BMICOM; the first transition whose source and guard match fires.
-    private void Fire_channel_Write_BMICOM(int index)
+    private void Fire_0_1(int index)
     {
         var state = _m_channel[index];
         _ = state;
@@ -520,7 +520,7 @@ public sealed class IdeMediator : IGeneratedMediator
     }
 
     // machine channel: on complete issue; the first transition whose source and guard match fires.
-    private void Fire_channel_Complete_issue(int index)
+    private void Fire_0_2(int index)
     {
         var state = _m_channel[index];
         _ = state;
@@ -539,7 +539,7 @@ public sealed class IdeMediator : IGeneratedMediator
     }
 
     // machine channel: on write DEVCTL; the first transition whose source and guard match fires.
-    private void Fire_channel_Write_DEVCTL(int index)
+    private void Fire_0_3(int index)
     {
         var state = _m_channel[index];
         _ = state;

@@ -316,7 +316,7 @@ public sealed class NvmeMediator : IGeneratedMediator
                 break;
             case 4: // CC
                 Hook_2(instance);
-                Fire_controller_Write_CC(instance);
+                Fire_0_0(instance);
                 break;
             case 9: // SQTDBL
                 Doorbell_submit(instance, old, value);
@@ -418,7 +418,7 @@ public sealed class NvmeMediator : IGeneratedMediator
         }
         l_cid = SpecOps.ReadField(_memory, unchecked(l_sqe + 2UL), 2, false, 0, 0xFFFFUL);
         _v_inflight = unchecked(_v_inflight + 1UL) & 0xFFFFFFFFUL;
-        Fire_queue_Doorbell_submit(index);
+        Fire_1_0(index);
         CommandDecoded?.Invoke(this, new DecodedCommand(0, "submit", index, item, d, [l_sqe, l_cid]));
     }
 
@@ -457,7 +457,7 @@ public sealed class NvmeMediator : IGeneratedMediator
         _v_inflight = unchecked(_v_inflight - 1UL) & 0xFFFFFFFFUL;
         _ = l_cqid;
         _ = l_cqe;
-        Fire_queue_Complete_submit(index);
+        Fire_1_1(index);
     }
 
     // decode table admin (line 102)
@@ -593,7 +593,7 @@ public sealed class NvmeMediator : IGeneratedMediator
     }
 
     // machine controller: on write CC; the first transition whose source and guard match fires.
-    private void Fire_controller_Write_CC(int index)
+    private void Fire_0_0(int index)
     {
         var state = _m_controller[index];
         _ = state;
@@ -624,7 +624,7 @@ public sealed class NvmeMediator : IGeneratedMediator
     }
 
     // machine queue: on doorbell submit; the first transition whose source and guard match fires.
-    private void Fire_queue_Doorbell_submit(int index)
+    private void Fire_1_0(int index)
     {
         var state = _m_queue[index];
         _ = state;
@@ -637,7 +637,7 @@ public sealed class NvmeMediator : IGeneratedMediator
     }
 
     // machine queue: on complete submit; the first transition whose source and guard match fires.
-    private void Fire_queue_Complete_submit(int index)
+    private void Fire_1_1(int index)
     {
         var state = _m_queue[index];
         _ = state;
