@@ -1,0 +1,8 @@
+namespace BareMetal.MediatorModel.Spec.Binding;
+
+public enum DoorbellMode
+{
+    Bits,
+    Ring,
+    Write,
+}

@@ -1,0 +1,9 @@
+namespace BareMetal.MediatorModel.Spec.Binding;
+
+public enum TriggerKind
+{
+    Write,
+    Read,
+    Doorbell,
+    Complete,
+}
