@@ -254,6 +254,7 @@ public sealed class Qcow2Disk : VirtualDisk
         }
         if (_extended)
         {
+            // 32 subclusters per cluster: a subcluster is cluster_size >> 5.
             var scBits = _cb - 5;
             var sc = (int)(inCluster >> scBits);
             kind = Qcow2Entry.SubclusterKind(e, bm, sc);

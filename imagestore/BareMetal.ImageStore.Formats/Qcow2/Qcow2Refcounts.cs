@@ -67,6 +67,26 @@ internal sealed class Qcow2Refcounts
         }
         var cs = 1L << h.ClusterBits;
         var end = (file.Length + cs - 1) & ~(cs - 1);
+        // Refcounts may claim clusters past the end of the file (another writer's preallocation):
+        // start allocating after the last one in use, never on top of it.
+        var perBlock = cs * 8 >> h.RefcountOrder;
+        var block = new byte[cs];
+        for (var bi = (end >> h.ClusterBits) / perBlock; bi < table.Length; bi++)
+        {
+            var blockOffset = (long)(table[bi] & TableOffsetMask);
+            if (blockOffset == 0 || (blockOffset & (cs - 1)) != 0 || blockOffset > file.Length - cs)
+            {
+                continue;
+            }
+            file.ReadExactlyOrZero(blockOffset, block);
+            var lastByte = block.AsSpan().LastIndexOfAnyExcept((byte)0);
+            if (lastByte >= 0)
+            {
+                // The last entry touching that byte (rounding up is harmless: it only skips space).
+                var idx = (((long)lastByte * 8) + 7) >> h.RefcountOrder;
+                end = Math.Max(end, ((bi * perBlock) + idx + 1) << h.ClusterBits);
+            }
+        }
         return new Qcow2Refcounts(file, h.ClusterBits, h.RefcountOrder, h.RefcountTableOffset, table, end);
     }
 

@@ -118,6 +118,41 @@ public class Qcow2WriterTests
     }
 
     [Test]
+    public void OpenWritable_WithRefcountsPastEndOfFile_AllocatesAfterThem()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("pre.qcow2");
+        Qcow2TestImage.Create(path);
+        var length = new FileInfo(path).Length;
+        using (var file = FileSource.Open(path, writable: true))
+        {
+            // Claim the 4 clusters after the end of the file, as a preallocating writer might have.
+            var header = new byte[Qcow2Header.V3WrittenLength];
+            file.ReadExactlyOrZero(0, header);
+            var h = Qcow2Header.Parse(header, file.Length, path);
+            var rc = Qcow2Refcounts.Load(file, h);
+            for (var c = length / 4096; c < (length / 4096) + 4; c++)
+            {
+                rc.Adjust(c, +1);
+            }
+        }
+        using (var disk = DiskImage.Open(path, new OpenOptions { Writable = true }))
+        {
+            disk.Write(300_000, Qcow2TestImage.Fill(4096, 0x5a));
+            disk.Flush();
+        }
+        using var again = DiskImage.Open(path);
+        var report = again.Check();
+        Assert.That(report.Corruptions, Is.EqualTo(0), string.Join("\n", report.Findings));
+        // The 4 claimed clusters stay leaked; none was handed out a second time.
+        Assert.That(report.Leaks, Is.EqualTo(4), string.Join("\n", report.Findings));
+        Assert.That(report.Findings.Any(f => f.Message.Contains("refcount=2", StringComparison.Ordinal)), Is.False);
+        var b = new byte[4096];
+        again.Read(300_000, b);
+        Assert.That(b.All(x => x == 0x5a), Is.True);
+    }
+
+    [Test]
     public void Write_OnReadOnlyOpen_IsRefused()
     {
         using var dir = new TempDir();
