@@ -183,7 +183,8 @@ public abstract class VirtualDisk : IDisposable
                     }
                     if (inBacking < n)
                     {
-                        yield return new DiskExtent(pos + inBacking, n - inBacking, depth + 1, false, true, false, null);
+                        // Past the backing file's end nothing below answers: qemu reports this layer's depth.
+                        yield return new DiskExtent(pos + inBacking, n - inBacking, depth, false, true, false, null);
                     }
                     break;
             }
