@@ -19,7 +19,8 @@ public readonly record struct IsoDirectoryRecord(
     bool IsParent,
     DateTimeOffset? Recorded,
     string? RockRidgeName,
-    bool HasSharingProtocolMarker)
+    bool HasSharingProtocolMarker,
+    byte SuspSkipBytes)
 {
     /// <summary>Smallest record: the fixed part plus a one-byte identifier.</summary>
     public const int MinLength = 34;
@@ -59,9 +60,10 @@ public readonly record struct IsoDirectoryRecord(
         var suStart = NameOffset + nameLength + ((nameLength & 1) == 0 ? 1 : 0);
         string? rrName = null;
         var sp = false;
+        byte skip = 0;
         if (suStart < length)
         {
-            (rrName, sp) = ParseSystemUse(rec[suStart..], suspSkip);
+            (rrName, sp, skip) = ParseSystemUse(rec[suStart..], suspSkip);
         }
         return new IsoDirectoryRecord(
             length,
@@ -73,7 +75,8 @@ public readonly record struct IsoDirectoryRecord(
             isParent,
             DecodeDate(rec.Slice(18, 7)),
             rrName,
-            sp);
+            sp,
+            skip);
     }
 
     private static string DecodeName(ReadOnlySpan<byte> raw, bool joliet)
@@ -92,10 +95,14 @@ public readonly record struct IsoDirectoryRecord(
         return name;
     }
 
-    /// <summary>Rock Ridge NM (alternate name) and the SUSP "SP" indicator, from the system use area.</summary>
-    private static (string? Name, bool Sp) ParseSystemUse(ReadOnlySpan<byte> su, int skip)
+    /// <summary>
+    /// Rock Ridge NM (alternate name) and the SUSP "SP" indicator (check bytes 0xBE 0xEF, then LEN_SKP:
+    /// bytes to skip at the start of every other system use area), from the system use area.
+    /// </summary>
+    private static (string? Name, bool Sp, byte Skip) ParseSystemUse(ReadOnlySpan<byte> su, int skip)
     {
         var sp = su.Length >= 7 && su[0] == (byte)'S' && su[1] == (byte)'P' && su[4] == 0xBE && su[5] == 0xEF;
+        var lenSkp = sp ? su[6] : (byte)0;
         if (skip > 0 && !sp)
         {
             su = skip < su.Length ? su[skip..] : [];
@@ -124,7 +131,7 @@ public readonly record struct IsoDirectoryRecord(
             }
             su = su[len..];
         }
-        return (name?.ToString(), sp);
+        return (name?.ToString(), sp, lenSkp);
     }
 
     /// <summary>ECMA-119 9.1.5: years since 1900, month, day, hour, minute, second, GMT offset in 15-minute units.</summary>

@@ -105,6 +105,7 @@ public sealed class IsoFileSystem
         {
             var first = ReadSelfRecord(disk, volume);
             rockRidge = first.HasSharingProtocolMarker;
+            skip = first.SuspSkipBytes;
         }
         return new IsoFileSystem(disk, volume, useJoliet, rockRidge, skip, boot);
     }

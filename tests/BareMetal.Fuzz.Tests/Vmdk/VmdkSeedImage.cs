@@ -41,6 +41,7 @@ public sealed class VmdkSeedImage
         FirstGtSector = GdSector + gdSectors;
         var gtSectors = gdEntries * 4;   // 512 entries * 4 bytes = 4 sectors each
         var next = FirstGtSector + gtSectors;
+        var overhead = (ulong)next;   // metadata ends where the first grain starts
         var body = new MemoryStream();
         var gts = new uint[gdEntries * 512];
         foreach (var (index, content) in Grains.OrderBy(g => g.Key))
@@ -76,7 +77,7 @@ public sealed class VmdkSeedImage
             next += padded.Length / Sector;
         }
         var image = new MemoryStream();
-        var header = Header(GdInFooter ? ulong.MaxValue : (ulong)GdSector, (ulong)next);
+        var header = Header(GdInFooter ? ulong.MaxValue : (ulong)GdSector, overhead);
         image.Write(header);
         var descriptor = new byte[DescriptorSectors * Sector];
         Encoding.ASCII.GetBytes(DescriptorText()).CopyTo(descriptor, 0);
@@ -100,7 +101,7 @@ public sealed class VmdkSeedImage
             BinaryPrimitives.WriteUInt64LittleEndian(marker, 1);
             BinaryPrimitives.WriteUInt32LittleEndian(marker.AsSpan(12), 3);   // MARKER_FOOTER
             image.Write(marker);
-            image.Write(Header((ulong)GdSector, (ulong)next));
+            image.Write(Header((ulong)GdSector, overhead));
             image.Write(new byte[Sector]);                                        // MARKER_EOS
         }
         return image.ToArray();

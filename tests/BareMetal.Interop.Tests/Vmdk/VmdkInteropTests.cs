@@ -54,6 +54,15 @@ public class VmdkInteropTests
         }
     }
 
+    /// <summary>qemu-img check and our verify agree that what qemu wrote is clean.</summary>
+    private static void AssertVerifyClean(string image)
+    {
+        Peer.Check(QemuImg, "check", "-f", "vmdk", image);
+        var r = Cli.Run("image", "verify", image);
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.StdOut + r.StdErr);
+        Assert.That(r.StdOut, Does.Contain("No errors were found"));
+    }
+
     private static void AssertMapMatches(string image)
     {
         var expected = Peer.Check(QemuImg, "map", "--output=json", "-f", "vmdk", image);
@@ -97,6 +106,7 @@ public class VmdkInteropTests
         QemuIoWrites(image);
         AssertConvertMatches(dir, image);
         AssertMapMatches(image);
+        AssertVerifyClean(image);
         using var disk = DiskImage.Open(image);
         Assert.That(disk.Describe().Subformat, Is.EqualTo("monolithicSparse"));
         Assert.That(disk.Describe().Features["zeroed-grain"], Is.EqualTo(zeroedGrain ? "true" : "false"));
@@ -127,6 +137,7 @@ public class VmdkInteropTests
         Assert.That(File.Exists(dir.File("disk-s002.vmdk")), Is.True, "qemu split the disk at 2 GiB");
         AssertConvertMatches(dir, image, big: true);
         AssertMapMatches(image);
+        AssertVerifyClean(image);
         using var disk = DiskImage.Open(image);
         Assert.That(disk.Describe().Features["extents"], Is.EqualTo("2"));
     }
@@ -158,6 +169,7 @@ public class VmdkInteropTests
         AssertConvertMatches(dir, image);
         Assert.That(Hash.Sha256File(dir.File("ours.raw")), Is.EqualTo(Hash.Sha256File(raw)));
         AssertMapMatches(image);
+        AssertVerifyClean(image);
         using var disk = DiskImage.Open(image);
         Assert.That(disk.Describe().Subformat, Is.EqualTo("streamOptimized"));
         Assert.That(disk.Describe().Features["compressed"], Is.EqualTo("true"));
