@@ -57,20 +57,32 @@ public sealed class VhdDisk : VirtualDisk
     {
         ArgumentNullException.ThrowIfNull(file);
         ArgumentNullException.ThrowIfNull(context);
-        var len = file.Length;
+        var layout = ReadLayout(file.ReadExactlyOrZero, file.Length, file.Path);
+        VirtualDisk? backing = null;
+        string? parentName = null;
+        if (layout.Footer.DiskType == VhdDiskType.Differencing)
+        {
+            (backing, parentName) = OpenParent(file, context, layout.Header!);
+        }
+        return new VhdDisk(file, backing, layout.Footer, layout.Header, layout.Bat, layout.Length, parentName);
+    }
+
+    /// <summary>Reads and validates footer, size, dynamic header and BAT; I/O only through <paramref name="read"/>.</summary>
+    internal static VhdLayout ReadLayout(ReadAt read, long len, string? path)
+    {
         if (len < VhdFooter.Size)
         {
-            throw Error(file, ImageError.Truncated, $"file of {len} bytes is too small for the {VhdFooter.Size}-byte footer");
+            throw Error(path, ImageError.Truncated, $"file of {len} bytes is too small for the {VhdFooter.Size}-byte footer");
         }
-        var footer = ReadFooter(file, len);
+        var footer = ReadFooter(read, len, path);
         if (footer.DiskType is not (VhdDiskType.Fixed or VhdDiskType.Dynamic or VhdDiskType.Differencing))
         {
-            throw Error(file, ImageError.BadHeader, $"disk type {(uint)footer.DiskType} is not fixed (2), dynamic (3) or differencing (4)");
+            throw Error(path, ImageError.BadHeader, $"disk type {(uint)footer.DiskType} is not fixed (2), dynamic (3) or differencing (4)");
         }
         var sectors = footer.VirtualSectors;
         if (sectors > VhdFooter.MaxSectors)
         {
-            throw Error(file, ImageError.SizeOutOfRange,
+            throw Error(path, ImageError.SizeOutOfRange,
                 $"virtual size of {sectors} sectors ({(footer.UsesCurrentSize ? "current size" : "CHS geometry")}) exceeds the VHD maximum of 2040 GiB");
         }
         var length = sectors * 512;
@@ -78,35 +90,28 @@ public sealed class VhdDisk : VirtualDisk
         {
             if (length > len - VhdFooter.Size)
             {
-                throw Error(file, ImageError.Truncated,
+                throw Error(path, ImageError.Truncated,
                     $"fixed disk of {length} bytes needs {length + VhdFooter.Size} bytes of file but the file has {len}");
             }
-            return new VhdDisk(file, null, footer, null, [], length, null);
+            return new VhdLayout(footer, length, null, []);
         }
-        var header = ReadDynamicHeader(file, footer, len);
-        var bat = ReadBat(file, header, length, len);
-        VirtualDisk? backing = null;
-        string? parentName = null;
-        if (footer.DiskType == VhdDiskType.Differencing)
-        {
-            (backing, parentName) = OpenParent(file, context, header);
-        }
-        return new VhdDisk(file, backing, footer, header, bat, length, parentName);
+        var header = ReadDynamicHeader(read, footer, len, path);
+        return new VhdLayout(footer, length, header, ReadBat(read, header, length, len, path));
     }
 
-    private static ImageFormatException Error(FileSource file, ImageError reason, string problem) =>
-        new(file.Path, ImageFormat.Vhd, reason, problem);
+    private static ImageFormatException Error(string? path, ImageError reason, string problem) =>
+        new(path, ImageFormat.Vhd, reason, problem);
 
     /// <summary>
     /// Picks the footer: the end copy for fixed disks, the copy at offset 0 for dynamic ones, falling
     /// back to the other copy when one fails its checksum (both copies are identical when healthy).
     /// </summary>
-    private static VhdFooter ReadFooter(FileSource file, long len)
+    private static VhdFooter ReadFooter(ReadAt read, long len, string? path)
     {
         Span<byte> head = stackalloc byte[VhdFooter.Size];
         Span<byte> tail = stackalloc byte[VhdFooter.Size];
-        file.ReadExactlyOrZero(0, head);
-        file.ReadExactlyOrZero(len - VhdFooter.Size, tail);
+        read(0, head);
+        read(len - VhdFooter.Size, tail);
         var atHead = VhdFooter.HasCookie(head) ? VhdFooter.Parse(head) : null;
         var atTail = VhdFooter.HasCookie(tail) ? VhdFooter.Parse(tail) : null;
         if (atTail is { ChecksumValid: true, DiskType: VhdDiskType.Fixed })
@@ -124,63 +129,63 @@ public sealed class VhdDisk : VirtualDisk
         var bad = atHead ?? atTail;
         if (bad is null)
         {
-            throw Error(file, ImageError.BadHeader, "no 'conectix' footer at the start or the end of the file");
+            throw Error(path, ImageError.BadHeader, "no 'conectix' footer at the start or the end of the file");
         }
-        throw Error(file, ImageError.BadChecksum,
+        throw Error(path, ImageError.BadChecksum,
             $"footer checksum mismatch (stored 0x{bad.StoredChecksum:x8}, computed 0x{bad.ComputedChecksum:x8})");
     }
 
-    private static VhdDynamicHeader ReadDynamicHeader(FileSource file, VhdFooter footer, long len)
+    private static VhdDynamicHeader ReadDynamicHeader(ReadAt read, VhdFooter footer, long len, string? path)
     {
         if (footer.DataOffset > (ulong)(len - VhdDynamicHeader.Size) || len < VhdDynamicHeader.Size)
         {
-            throw Error(file, ImageError.PointerOutOfRange,
+            throw Error(path, ImageError.PointerOutOfRange,
                 $"dynamic header offset 0x{footer.DataOffset:x} is past the end of the file ({len} bytes)");
         }
         var buf = new byte[VhdDynamicHeader.Size];
-        file.ReadExactlyOrZero((long)footer.DataOffset, buf);
+        read((long)footer.DataOffset, buf);
         var header = VhdDynamicHeader.Parse(buf)
-                     ?? throw Error(file, ImageError.BadHeader, $"no 'cxsparse' dynamic header at offset 0x{footer.DataOffset:x}");
+                     ?? throw Error(path, ImageError.BadHeader, $"no 'cxsparse' dynamic header at offset 0x{footer.DataOffset:x}");
         if (!header.ChecksumValid)
         {
-            throw Error(file, ImageError.BadChecksum,
+            throw Error(path, ImageError.BadChecksum,
                 $"dynamic header checksum mismatch (stored 0x{header.StoredChecksum:x8}, computed 0x{header.ComputedChecksum:x8})");
         }
         if (header.BlockSize < 512 || !BitOperations.IsPow2(header.BlockSize))
         {
-            throw Error(file, ImageError.SizeOutOfRange, $"block size {header.BlockSize} is not a power of two of at least 512");
+            throw Error(path, ImageError.SizeOutOfRange, $"block size {header.BlockSize} is not a power of two of at least 512");
         }
         return header;
     }
 
-    private static uint[] ReadBat(FileSource file, VhdDynamicHeader header, long length, long len)
+    private static uint[] ReadBat(ReadAt read, VhdDynamicHeader header, long length, long len, string? path)
     {
         long blockSize = header.BlockSize;
         var needed = (length + blockSize - 1) / blockSize;
         if (header.MaxTableEntries < needed)
         {
-            throw Error(file, ImageError.SizeOutOfRange,
+            throw Error(path, ImageError.SizeOutOfRange,
                 $"BAT of {header.MaxTableEntries} entries of {blockSize} bytes cannot cover the virtual size of {length} bytes");
         }
         var declaredBytes = header.MaxTableEntries * 4L;
         if (declaredBytes > ImageLimits.MaxTableBytes)
         {
-            throw Error(file, ImageError.SizeOutOfRange,
+            throw Error(path, ImageError.SizeOutOfRange,
                 $"BAT of {header.MaxTableEntries} entries ({declaredBytes} bytes) exceeds the {ImageLimits.MaxTableBytes}-byte table limit");
         }
         if (header.TableOffset > (ulong)len || declaredBytes > len - (long)header.TableOffset)
         {
-            throw Error(file, ImageError.PointerOutOfRange,
+            throw Error(path, ImageError.PointerOutOfRange,
                 $"BAT at 0x{header.TableOffset:x} ({declaredBytes} bytes) runs past the end of the file ({len} bytes)");
         }
         // Only the entries that cover the virtual disk are read: a header may declare more (qemu does).
         var raw = new byte[needed * 4];
-        file.ReadExactlyOrZero((long)header.TableOffset, raw);
+        read((long)header.TableOffset, raw);
         var bat = VhdBat.Parse(raw, (int)needed);
         var bad = VhdBat.FirstOutOfRange(bat, header.BitmapBytes, blockSize, len);
         if (bad >= 0)
         {
-            throw Error(file, ImageError.PointerOutOfRange,
+            throw Error(path, ImageError.PointerOutOfRange,
                 $"BAT entry {bad} puts block {bad} at 0x{bat[bad] * 512L:x}, past the end of the file ({len} bytes)");
         }
         return bat;
@@ -215,21 +220,21 @@ public sealed class VhdDisk : VirtualDisk
         names.AddRange(names.Select(n => System.IO.Path.GetFileName(n)).Where(n => n.Length > 0).ToList());
         if (names.Count == 0)
         {
-            throw Error(file, ImageError.BadBackingChain, "differencing disk names no parent (no locator and no parent name)");
+            throw Error(file.Path, ImageError.BadBackingChain, "differencing disk names no parent (no locator and no parent name)");
         }
         var dir = System.IO.Path.GetDirectoryName(file.Path) ?? ".";
         var found = names.FirstOrDefault(n => !n.Contains('\0', StringComparison.Ordinal) &&
                                               System.IO.File.Exists(System.IO.Path.Combine(dir, n)));
         if (found is null)
         {
-            throw Error(file, ImageError.BadBackingChain,
+            throw Error(file.Path, ImageError.BadBackingChain,
                 $"parent '{names[0]}' not found (tried {string.Join(", ", names.Distinct(StringComparer.Ordinal).Select(n => $"'{n}'"))})");
         }
         var parent = context.OpenBacking(file.Path, ImageFormat.Vhd, found, null);
         if (parent is VhdDisk vhd && vhd.UniqueId != header.ParentUniqueId)
         {
             parent.Dispose();
-            throw Error(file, ImageError.BadBackingChain,
+            throw Error(file.Path, ImageError.BadBackingChain,
                 $"parent '{found}' has unique id {vhd.UniqueId} but this disk expects {header.ParentUniqueId}");
         }
         return (parent, found);
@@ -244,7 +249,7 @@ public sealed class VhdDisk : VirtualDisk
         }
         if (loc.DataLength > MaxLocatorBytes || loc.DataOffset > (ulong)file.Length || loc.DataLength > file.Length - (long)loc.DataOffset)
         {
-            throw Error(file, ImageError.PointerOutOfRange,
+            throw Error(file.Path, ImageError.PointerOutOfRange,
                 $"parent locator {loc.CodeName} of {loc.DataLength} bytes at 0x{loc.DataOffset:x} lies outside the file ({file.Length} bytes)");
         }
         var buf = new byte[loc.DataLength];

@@ -1,11 +1,15 @@
 using System.Buffers.Binary;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 
 namespace BareMetal.ImageStore.Formats.Vhdx;
 
 /// <summary>
 /// CRC-32C (Castagnoli), the checksum of every VHDX header, region table and log entry. Slicing-by-8
 /// over eight 256-entry tables: System.IO.Hashing is not part of the shared framework, and a
-/// byte-at-a-time loop would make verifying a large log noticeably slow.
+/// byte-at-a-time loop would make verifying a large log noticeably slow. Where the CPU has a CRC-32C
+/// instruction (SSE4.2 on x86-64, the CRC extension on Arm64) that is used instead: same polynomial,
+/// same reflected bit order, eight bytes per instruction.
 /// </summary>
 public static class Crc32C
 {
@@ -54,6 +58,41 @@ public static class Crc32C
 
     /// <summary>Continues a raw (not complemented) CRC state over more bytes.</summary>
     public static uint Update(uint state, ReadOnlySpan<byte> data)
+    {
+        if (Sse42.X64.IsSupported)
+        {
+            ulong crc = state;
+            while (data.Length >= 8)
+            {
+                crc = Sse42.X64.Crc32(crc, BinaryPrimitives.ReadUInt64LittleEndian(data));
+                data = data[8..];
+            }
+            var c = (uint)crc;
+            foreach (var b in data)
+            {
+                c = Sse42.Crc32(c, b);
+            }
+            return c;
+        }
+        if (Crc32.Arm64.IsSupported)
+        {
+            var c = state;
+            while (data.Length >= 8)
+            {
+                c = Crc32.Arm64.ComputeCrc32C(c, BinaryPrimitives.ReadUInt64LittleEndian(data));
+                data = data[8..];
+            }
+            foreach (var b in data)
+            {
+                c = Crc32.ComputeCrc32C(c, b);
+            }
+            return c;
+        }
+        return UpdateTable(state, data);
+    }
+
+    /// <summary>The portable slicing-by-8 path (also what tests compare the instruction path against).</summary>
+    internal static uint UpdateTable(uint state, ReadOnlySpan<byte> data)
     {
         var t = Table;
         var crc = state;

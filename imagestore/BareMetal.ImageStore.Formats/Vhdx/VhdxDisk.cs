@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
 using BareMetal.ImageStore.Formats.Raw;
+using BareMetal.ImageStore.Formats.Vhd;
 
 namespace BareMetal.ImageStore.Formats.Vhdx;
 
@@ -58,64 +59,70 @@ public sealed class VhdxDisk : VirtualDisk
     {
         ArgumentNullException.ThrowIfNull(file);
         ArgumentNullException.ThrowIfNull(context);
-        var len = file.Length;
+        var layout = ReadLayout(file.ReadExactlyOrZero, file.Length, file.Path);
+        VirtualDisk? backing = null;
+        string? parentName = null;
+        if (layout.Metadata.HasParent)
+        {
+            (backing, parentName) = OpenParent(file, context, layout.Metadata.ParentLocator!);
+        }
+        return new VhdxDisk(file, backing, layout.Header, layout.Metadata, layout.Overlay, layout.Payload, layout.Bitmaps, layout.Creator, parentName);
+    }
+
+    /// <summary>Reads and validates everything but the payload; I/O only through <paramref name="read"/>.</summary>
+    internal static VhdxLayout ReadLayout(ReadAt read, long len, string? path)
+    {
         if (len < VhdxRegionTable.Table2Offset + VhdxRegionTable.Size)
         {
-            throw Error(file, ImageError.Truncated, $"file of {len} bytes is shorter than the VHDX header section");
+            throw Error(path, ImageError.Truncated, $"file of {len} bytes is shorter than the VHDX header section");
         }
         var ident = new byte[8 + CreatorBytes];
-        file.ReadExactlyOrZero(0, ident);
+        read(0, ident);
         if (!ident.AsSpan().StartsWith(FileSignature))
         {
-            throw Error(file, ImageError.BadHeader, "no 'vhdxfile' signature at offset 0");
+            throw Error(path, ImageError.BadHeader, "no 'vhdxfile' signature at offset 0");
         }
         var creator = Encoding.Unicode.GetString(ident, 8, CreatorBytes);
         creator = creator.Contains('\0', StringComparison.Ordinal) ? creator[..creator.IndexOf('\0', StringComparison.Ordinal)] : creator;
 
-        var header = ReadHeader(file);
-        var overlay = ReplayLog(file, header, len);
+        var header = ReadHeader(read, path);
+        var overlay = ReplayLog(read, header, len, path);
         var effectiveLength = Math.Max(len, overlay.LastFileOffset);
-        var regions = ReadRegionTable(file, overlay, header, effectiveLength);
-        var metadata = ReadMetadata(file, overlay, regions.Metadata);
-        var (payload, bitmaps) = ReadBat(file, overlay, regions.Bat, metadata, effectiveLength);
-        VirtualDisk? backing = null;
-        string? parentName = null;
-        if (metadata.HasParent)
-        {
-            (backing, parentName) = OpenParent(file, context, metadata.ParentLocator!);
-        }
-        return new VhdxDisk(file, backing, header, metadata, overlay, payload, bitmaps, creator, parentName);
+        var regions = ReadRegionTable(read, overlay, header, effectiveLength, path);
+        var metadata = ReadMetadata(read, overlay, regions.Metadata, path);
+        var (payload, bitmaps) = ReadBat(read, overlay, regions.Bat, metadata, effectiveLength, path);
+        return new VhdxLayout(header, overlay, metadata, payload, bitmaps, creator);
     }
 
-    private static ImageFormatException Error(FileSource file, ImageError reason, string problem) =>
-        new(file.Path, ImageFormat.Vhdx, reason, problem);
+    private static ImageFormatException Error(string? path, ImageError reason, string problem) =>
+        new(path, ImageFormat.Vhdx, reason, problem);
 
-    private static VhdxHeader ReadHeader(FileSource file)
+    private static VhdxHeader ReadHeader(ReadAt read, string? path)
     {
         var h1 = new byte[VhdxHeader.Size];
         var h2 = new byte[VhdxHeader.Size];
-        file.ReadExactlyOrZero(VhdxHeader.Header1Offset, h1);
-        file.ReadExactlyOrZero(VhdxHeader.Header2Offset, h2);
+        read(VhdxHeader.Header1Offset, h1);
+        read(VhdxHeader.Header2Offset, h2);
         var (header, problem) = VhdxHeader.Choose(h1, h2);
         if (header is null)
         {
-            throw Error(file, problem.Contains("CRC", StringComparison.Ordinal) ? ImageError.BadChecksum : ImageError.BadHeader, problem);
+            throw Error(path, problem.Contains("CRC", StringComparison.Ordinal) ? ImageError.BadChecksum : ImageError.BadHeader, problem);
         }
         if (header.LogVersion != 0)
         {
-            throw Error(file, ImageError.Unsupported, $"log version {header.LogVersion} is not 0");
+            throw Error(path, ImageError.Unsupported, $"log version {header.LogVersion} is not 0");
         }
         return header;
     }
 
     /// <summary>Validates the log's place and, when it may hold entries, replays them into an overlay.</summary>
-    private static VhdxOverlay ReplayLog(FileSource file, VhdxHeader header, long len)
+    private static VhdxOverlay ReplayLog(ReadAt read, VhdxHeader header, long len, string? path)
     {
         if (header.LogOffset % VhdxHeader.LogAlignment != 0 || header.LogOffset < (ulong)HeaderSection ||
             header.LogLength % VhdxHeader.LogAlignment != 0 ||
             header.LogOffset > (ulong)len || header.LogLength > len - (long)header.LogOffset)
         {
-            throw Error(file, ImageError.PointerOutOfRange,
+            throw Error(path, ImageError.PointerOutOfRange,
                 $"log at 0x{header.LogOffset:x} of {header.LogLength} bytes is misaligned or runs past the end of the file ({len} bytes)");
         }
         if (header.LogGuid == Guid.Empty || header.LogLength == 0)
@@ -124,72 +131,72 @@ public sealed class VhdxDisk : VirtualDisk
         }
         if (header.LogLength > ImageLimits.MaxTableBytes)
         {
-            throw Error(file, ImageError.SizeOutOfRange, $"log of {header.LogLength} bytes exceeds the {ImageLimits.MaxTableBytes}-byte limit");
+            throw Error(path, ImageError.SizeOutOfRange, $"log of {header.LogLength} bytes exceeds the {ImageLimits.MaxTableBytes}-byte limit");
         }
         var log = new byte[header.LogLength];
-        file.ReadExactlyOrZero((long)header.LogOffset, log);
-        var overlay = VhdxOverlay.Build(VhdxLog.ActiveSequence(log, header.LogGuid), file.Path);
+        read((long)header.LogOffset, log);
+        var overlay = VhdxOverlay.Build(VhdxLog.ActiveSequence(log, header.LogGuid), path);
         if (overlay.EntriesReplayed > 0 && overlay.FlushedFileOffset > len)
         {
-            throw Error(file, ImageError.Truncated,
+            throw Error(path, ImageError.Truncated,
                 $"the log says the file held at least {overlay.FlushedFileOffset} bytes but it has {len}: it was truncated");
         }
         return overlay;
     }
 
     /// <summary>Reads file bytes as they are after log replay.</summary>
-    private static void ReadReplayed(FileSource file, VhdxOverlay overlay, long offset, Span<byte> dest)
+    private static void ReadReplayed(ReadAt read, VhdxOverlay overlay, long offset, Span<byte> dest)
     {
-        file.ReadExactlyOrZero(offset, dest);
+        read(offset, dest);
         overlay.Apply(offset, dest);
     }
 
-    private static VhdxRegionTable ReadRegionTable(FileSource file, VhdxOverlay overlay, VhdxHeader header, long effectiveLength)
+    private static VhdxRegionTable ReadRegionTable(ReadAt read, VhdxOverlay overlay, VhdxHeader header, long effectiveLength, string? path)
     {
         var block = new byte[VhdxRegionTable.Size];
-        ReadReplayed(file, overlay, VhdxRegionTable.Table1Offset, block);
+        ReadReplayed(read, overlay, VhdxRegionTable.Table1Offset, block);
         var problem = VhdxRegionTable.ChecksumProblem(block);
         if (problem is not null)
         {
-            ReadReplayed(file, overlay, VhdxRegionTable.Table2Offset, block);
+            ReadReplayed(read, overlay, VhdxRegionTable.Table2Offset, block);
             var second = VhdxRegionTable.ChecksumProblem(block);
             if (second is not null)
             {
-                throw Error(file, problem.Contains("CRC", StringComparison.Ordinal) || second.Contains("CRC", StringComparison.Ordinal)
+                throw Error(path, problem.Contains("CRC", StringComparison.Ordinal) || second.Contains("CRC", StringComparison.Ordinal)
                         ? ImageError.BadChecksum : ImageError.BadHeader,
                     $"no valid region table (first: {problem}; second: {second})");
             }
         }
-        return VhdxRegionTable.Parse(block, effectiveLength, ((long)header.LogOffset, header.LogLength), file.Path);
+        return VhdxRegionTable.Parse(block, effectiveLength, ((long)header.LogOffset, header.LogLength), path);
     }
 
-    private static VhdxMetadata ReadMetadata(FileSource file, VhdxOverlay overlay, VhdxRegionEntry region)
+    private static VhdxMetadata ReadMetadata(ReadAt read, VhdxOverlay overlay, VhdxRegionEntry region, string? path)
     {
         if (region.Length > ImageLimits.MaxTableBytes)
         {
-            throw Error(file, ImageError.SizeOutOfRange, $"metadata region of {region.Length} bytes exceeds the {ImageLimits.MaxTableBytes}-byte limit");
+            throw Error(path, ImageError.SizeOutOfRange, $"metadata region of {region.Length} bytes exceeds the {ImageLimits.MaxTableBytes}-byte limit");
         }
         var bytes = new byte[region.Length];
-        ReadReplayed(file, overlay, region.FileOffset, bytes);
-        return VhdxMetadata.Parse(bytes, file.Path);
+        ReadReplayed(read, overlay, region.FileOffset, bytes);
+        return VhdxMetadata.Parse(bytes, path);
     }
 
-    private static (VhdxBatEntry[] Payload, VhdxBatEntry[] Bitmaps) ReadBat(FileSource file, VhdxOverlay overlay, VhdxRegionEntry region,
-        VhdxMetadata md, long effectiveLength)
+    private static (VhdxBatEntry[] Payload, VhdxBatEntry[] Bitmaps) ReadBat(ReadAt read, VhdxOverlay overlay, VhdxRegionEntry region,
+        VhdxMetadata md, long effectiveLength, string? path)
     {
         var entries = md.BatEntries;
         var bytes = entries * 8;
         if (bytes > region.Length)
         {
-            throw Error(file, ImageError.SizeOutOfRange,
+            throw Error(path, ImageError.SizeOutOfRange,
                 $"BAT region of {region.Length} bytes cannot hold the {entries} entries a {md.VirtualDiskSize}-byte disk needs");
         }
         if (bytes > ImageLimits.MaxTableBytes)
         {
-            throw Error(file, ImageError.SizeOutOfRange, $"BAT of {bytes} bytes exceeds the {ImageLimits.MaxTableBytes}-byte table limit");
+            throw Error(path, ImageError.SizeOutOfRange, $"BAT of {bytes} bytes exceeds the {ImageLimits.MaxTableBytes}-byte table limit");
         }
         var raw = new byte[bytes];
-        ReadReplayed(file, overlay, region.FileOffset, raw);
+        ReadReplayed(read, overlay, region.FileOffset, raw);
         var ratio = md.ChunkRatio;
         var payload = new VhdxBatEntry[md.DataBlocks];
         var bitmaps = new VhdxBatEntry[md.HasParent ? (md.DataBlocks + ratio - 1) / ratio : 0];
@@ -198,7 +205,7 @@ public sealed class VhdxDisk : VirtualDisk
             var e = new VhdxBatEntry(BinaryPrimitives.ReadUInt64LittleEndian(raw.AsSpan((int)((i + (i / ratio)) * 8))));
             if (!e.IsKnownState || (e.State == VhdxBlockState.PartiallyPresent && !md.HasParent))
             {
-                throw Error(file, ImageError.BadHeader, $"BAT entry for block {i} has state {(int)e.State}, invalid for this disk");
+                throw Error(path, ImageError.BadHeader, $"BAT entry for block {i} has state {(int)e.State}, invalid for this disk");
             }
             if (e.State is VhdxBlockState.FullyPresent or VhdxBlockState.PartiallyPresent)
             {
@@ -206,7 +213,7 @@ public sealed class VhdxDisk : VirtualDisk
                 var need = Math.Min(md.BlockSize, md.VirtualDiskSize - (i * md.BlockSize));
                 if (e.FileOffset < HeaderSection || e.FileOffset > effectiveLength - need)
                 {
-                    throw Error(file, ImageError.PointerOutOfRange,
+                    throw Error(path, ImageError.PointerOutOfRange,
                         $"BAT entry for block {i} points to 0x{e.FileOffset:x}, outside the file ({effectiveLength} bytes)");
                 }
             }
@@ -217,11 +224,11 @@ public sealed class VhdxDisk : VirtualDisk
             var e = new VhdxBatEntry(BinaryPrimitives.ReadUInt64LittleEndian(raw.AsSpan((int)(((c * (ratio + 1)) + ratio) * 8))));
             if (e.State is not (VhdxBlockState.NotPresent or VhdxBlockState.FullyPresent))
             {
-                throw Error(file, ImageError.BadHeader, $"sector bitmap entry {c} has state {(int)e.State}");
+                throw Error(path, ImageError.BadHeader, $"sector bitmap entry {c} has state {(int)e.State}");
             }
             if (e.State == VhdxBlockState.FullyPresent && (e.FileOffset < HeaderSection || e.FileOffset > effectiveLength - BitmapBlockSize))
             {
-                throw Error(file, ImageError.PointerOutOfRange,
+                throw Error(path, ImageError.PointerOutOfRange,
                     $"sector bitmap entry {c} points to 0x{e.FileOffset:x}, outside the file ({effectiveLength} bytes)");
             }
             bitmaps[c] = e;
@@ -230,7 +237,7 @@ public sealed class VhdxDisk : VirtualDisk
         {
             if (payload[i].State == VhdxBlockState.PartiallyPresent && bitmaps[i / ratio].State != VhdxBlockState.FullyPresent)
             {
-                throw Error(file, ImageError.BadHeader, $"block {i} is partially present but its sector bitmap block is absent");
+                throw Error(path, ImageError.BadHeader, $"block {i} is partially present but its sector bitmap block is absent");
             }
         }
         return (payload, bitmaps);
@@ -244,7 +251,7 @@ public sealed class VhdxDisk : VirtualDisk
     {
         if (locator.LocatorType != VhdxKnownIds.VhdxParentLocatorType)
         {
-            throw Error(file, ImageError.Unsupported, $"parent locator type {locator.LocatorType} is not the VHDX locator");
+            throw Error(file.Path, ImageError.Unsupported, $"parent locator type {locator.LocatorType} is not the VHDX locator");
         }
         var names = new List<string>();
         foreach (var key in new[] { "relative_path", "absolute_win32_path" })
@@ -262,18 +269,18 @@ public sealed class VhdxDisk : VirtualDisk
         }
         if (names.Count == 0)
         {
-            throw Error(file, ImageError.BadBackingChain, "differencing disk's parent locator has no relative_path or absolute_win32_path");
+            throw Error(file.Path, ImageError.BadBackingChain, "differencing disk's parent locator has no relative_path or absolute_win32_path");
         }
         var dir = System.IO.Path.GetDirectoryName(file.Path) ?? ".";
         var found = names.FirstOrDefault(n => !n.Contains('\0', StringComparison.Ordinal) && System.IO.File.Exists(System.IO.Path.Combine(dir, n)))
-                    ?? throw Error(file, ImageError.BadBackingChain,
+                    ?? throw Error(file.Path, ImageError.BadBackingChain,
                         $"parent '{names[0]}' not found (tried {string.Join(", ", names.Distinct(StringComparer.Ordinal).Select(n => $"'{n}'"))})");
         var parent = context.OpenBacking(file.Path, ImageFormat.Vhdx, found, null);
         if (parent is VhdxDisk vhdx && locator.Entries.TryGetValue("parent_linkage", out var linkage) &&
             Guid.TryParse(linkage, out var expected) && vhdx.DataWriteGuid != expected)
         {
             parent.Dispose();
-            throw Error(file, ImageError.BadBackingChain,
+            throw Error(file.Path, ImageError.BadBackingChain,
                 $"parent '{found}' has data write GUID {vhdx.DataWriteGuid} but parent_linkage expects {expected}");
         }
         return (parent, found);
@@ -368,7 +375,7 @@ public sealed class VhdxDisk : VirtualDisk
         var endSector = ((block % ratio) * sectorsPerBlock) + ((inBlock + n + sectorSize - 1) / sectorSize);
         var firstByte = firstSector / 8;
         var bits = new byte[((endSector + 7) / 8) - firstByte];
-        ReadReplayed(File, _overlay, _bitmaps[block / ratio].FileOffset + firstByte, bits);
+        ReadReplayed(File.ReadExactlyOrZero, _overlay, _bitmaps[block / ratio].FileOffset + firstByte, bits);
         var present = Bit(bits, firstSector - (firstByte * 8));
         var s = firstSector + 1;
         while (s < endSector && Bit(bits, s - (firstByte * 8)) == present)
@@ -382,5 +389,5 @@ public sealed class VhdxDisk : VirtualDisk
     private static bool Bit(byte[] bits, long index) => (bits[index >> 3] & (1 << (int)(index & 7))) != 0;
 
     protected internal override void ReadEncoded(long offset, in BlockRun run, Span<byte> dest) =>
-        ReadReplayed(File, _overlay, run.HostOffset, dest);
+        ReadReplayed(File.ReadExactlyOrZero, _overlay, run.HostOffset, dest);
 }

@@ -86,7 +86,8 @@ public sealed record VhdxMetadata
                 }
                 continue;
             }
-            if (!items.TryAdd(id, ((int)offset, (int)length)))
+            // An empty item's offset means nothing (and may be anything): keep it as 0.
+            if (!items.TryAdd(id, length == 0 ? (0, 0) : ((int)offset, (int)length)))
             {
                 throw Fail(path, ImageError.BadHeader, $"metadata item {id} is listed twice");
             }
@@ -97,7 +98,7 @@ public sealed record VhdxMetadata
         var size = BinaryPrimitives.ReadUInt64LittleEndian(Item(region, items, VhdxKnownIds.VirtualDiskSize, 8, "virtual disk size", path));
         var logical = BinaryPrimitives.ReadUInt32LittleEndian(Item(region, items, VhdxKnownIds.LogicalSectorSize, 4, "logical sector size", path));
         var physical = BinaryPrimitives.ReadUInt32LittleEndian(Item(region, items, VhdxKnownIds.PhysicalSectorSize, 4, "physical sector size", path));
-        var page83 = new Guid(Item(region, items, VhdxKnownIds.Page83Data, 16, "page 83 data", path));
+        var page83 = new Guid(Item(region, items, VhdxKnownIds.Page83Data, 16, "page 83 data", path)[..16]);
         if (blockSize < MinBlockSize || blockSize > MaxBlockSize || !BitOperations.IsPow2(blockSize))
         {
             throw Fail(path, ImageError.SizeOutOfRange, $"block size {blockSize} is not a power of two from 1 MiB to 256 MiB");

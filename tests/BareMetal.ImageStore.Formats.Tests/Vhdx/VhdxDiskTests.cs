@@ -72,6 +72,10 @@ public class VhdxDiskTests
             }
         }
         Assert.That(Crc32C.Compute(data), Is.EqualTo(~slow));
+        for (var n = 0; n < 40; n++)
+        {
+            Assert.That(Crc32C.Update(0x12345678, data.AsSpan(n, 3 * n)), Is.EqualTo(Crc32C.UpdateTable(0x12345678, data.AsSpan(n, 3 * n))), $"length {3 * n}");
+        }
     }
 
     [Test]
