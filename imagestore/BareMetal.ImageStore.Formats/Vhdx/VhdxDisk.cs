@@ -176,7 +176,14 @@ public sealed class VhdxDisk : VirtualDisk
         {
             throw Error(path, ImageError.SizeOutOfRange, $"metadata region of {region.Length} bytes exceeds the {ImageLimits.MaxTableBytes}-byte limit");
         }
-        var bytes = new byte[region.Length];
+        var table = new byte[Math.Min(VhdxMetadata.TableSize, region.Length)];
+        ReadReplayed(read, overlay, region.FileOffset, table);
+        var need = VhdxMetadata.RequiredLength(table, region.Length);
+        if (need <= table.Length)
+        {
+            return VhdxMetadata.Parse(table, path);
+        }
+        var bytes = new byte[need];
         ReadReplayed(read, overlay, region.FileOffset, bytes);
         return VhdxMetadata.Parse(bytes, path);
     }

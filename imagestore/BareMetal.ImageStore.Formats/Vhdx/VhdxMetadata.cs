@@ -53,6 +53,26 @@ public sealed record VhdxMetadata
         ? ((DataBlocks + ChunkRatio - 1) / ChunkRatio) * (ChunkRatio + 1)
         : DataBlocks + ((DataBlocks - 1) / ChunkRatio);
 
+    /// <summary>
+    /// How many bytes of the region the table's items reach (at least the table itself, at most the
+    /// region): Open reads only that much instead of the whole (usually 1 MiB) region.
+    /// </summary>
+    public static int RequiredLength(ReadOnlySpan<byte> table, long regionLength)
+    {
+        long need = TableSize;
+        if (table.Length >= TableSize && table.StartsWith(Signature))
+        {
+            var count = Math.Min((int)BinaryPrimitives.ReadUInt16LittleEndian(table[10..]), MaxEntries);
+            for (var i = 0; i < count; i++)
+            {
+                var e = table.Slice(HeaderBytes + (i * EntryBytes), EntryBytes);
+                var end = (long)BinaryPrimitives.ReadUInt32LittleEndian(e[16..]) + BinaryPrimitives.ReadUInt32LittleEndian(e[20..]);
+                need = Math.Max(need, end);
+            }
+        }
+        return (int)Math.Min(need, regionLength);
+    }
+
     /// <summary>Decodes the region (the table plus at least every item it points to).</summary>
     public static VhdxMetadata Parse(ReadOnlySpan<byte> region, string? path)
     {
