@@ -24,6 +24,7 @@ public sealed class TftpReadSession : IDisposable
     private readonly List<TftpOption> _accepted = [];
     private ITftpContent? _content;
     private long _length;
+    private bool _opened;
 
     /// <summary>Absolute number of the final block, the short (maybe empty) one that ends the transfer.</summary>
     private long _lastBlock;
@@ -59,7 +60,7 @@ public sealed class TftpReadSession : IDisposable
     public TimeSpan Timeout { get; private set; }
 
     /// <summary>Bytes the client will receive (after netascii conversion); -1 before <see cref="Start"/> opened the file.</summary>
-    public long Length => _content is null ? -1 : _length;
+    public long Length => _opened ? _length : -1;
 
     /// <summary>When <see cref="OnTimer"/> must next be called; null when no answer is awaited.</summary>
     public TimeSpan? Deadline { get; private set; }
@@ -108,6 +109,7 @@ public sealed class TftpReadSession : IDisposable
             }
         }
         _length = _content.Length;
+        _opened = true;
         if (Negotiate() is { } refusal)
         {
             return refusal;
