@@ -285,7 +285,15 @@ public sealed class TftpServer : IAsyncDisposable
         }
         var transfer = new TftpTransfer(this, request, client, local);
         _active.TryAdd(transfer, 0);
-        transfer.Start();
+        try
+        {
+            transfer.Start();
+        }
+        catch
+        {
+            transfer.Finish("start failed");
+            throw;
+        }
     }
 
     /// <summary>An ERROR from a fresh port, as a transfer's first answer would come.</summary>
@@ -293,11 +301,8 @@ public sealed class TftpServer : IAsyncDisposable
     {
         Span<byte> packet = stackalloc byte[TftpLimits.MaxErrorMessageLength + TftpLimits.HeaderSize + 1];
         var n = TftpCodec.WriteError(packet, code, message);
+        (local, client) = TftpTransfer.Normalize(local, client);
         using var s = new Socket(local.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        if (local.AddressFamily == AddressFamily.InterNetworkV6 && client.Address.IsIPv4MappedToIPv6)
-        {
-            s.DualMode = true;
-        }
         s.Bind(new IPEndPoint(local, 0));
         s.SendTo(packet[..n], SocketFlags.None, client);
     }

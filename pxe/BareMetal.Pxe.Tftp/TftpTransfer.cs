@@ -28,16 +28,13 @@ internal sealed class TftpTransfer
     public TftpTransfer(TftpServer server, TftpRequest request, IPEndPoint client, IPAddress local)
     {
         _server = server;
+        (local, client) = Normalize(local, client);
         Client = client;
         _startTimestamp = server.TimeProvider.GetTimestamp();
         _session = new TftpReadSession(request, client, server.Provider, server.Limits);
         _socket = new Socket(local.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {
-            if (local.AddressFamily == AddressFamily.InterNetworkV6 && (local.IsIPv4MappedToIPv6 || client.Address.IsIPv4MappedToIPv6))
-            {
-                _socket.DualMode = true;
-            }
             // Answer from the address the client spoke to, so its firewall and its own filter match.
             _socket.Bind(new IPEndPoint(local, 0));
             _socket.Connect(client);
@@ -51,6 +48,27 @@ internal sealed class TftpTransfer
 
     public IPEndPoint Client { get; }
 
+    /// <summary>
+    /// One address family for both ends: a dual-mode [::] listener reports IPv4 clients as
+    /// ::ffff:a.b.c.d and the local address as either form; a socket needs them to agree.
+    /// </summary>
+    internal static (IPAddress Local, IPEndPoint Client) Normalize(IPAddress local, IPEndPoint client)
+    {
+        if (client.Address.IsIPv4MappedToIPv6)
+        {
+            client = new IPEndPoint(client.Address.MapToIPv4(), client.Port);
+        }
+        if (local.IsIPv4MappedToIPv6)
+        {
+            local = local.MapToIPv4();
+        }
+        if (local.AddressFamily != client.AddressFamily)
+        {
+            local = client.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any;
+        }
+        return (local, client);
+    }
+
     public TftpReadSession Session => _session;
 
     public TimeSpan Elapsed => _server.TimeProvider.GetElapsedTime(_startTimestamp);
@@ -60,7 +78,19 @@ internal sealed class TftpTransfer
     {
         lock (_gate)
         {
-            Transmit(_session.Start(_server.Now));
+            TftpSend first;
+            try
+            {
+                first = _session.Start(_server.Now);
+            }
+#pragma warning disable CA1031 // A provider's or the disk's failure is this client's ERROR 0, never the server's end.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                _server.LogLine($"{Client} RRQ {_session.Request.Filename}: {e.GetType().Name}: {e.Message}");
+                first = _session.Fail(TftpErrorCode.NotDefined, "server error");
+            }
+            Transmit(first);
         }
         _server.OnStarted(this);
         if (_session.IsOver)

@@ -65,6 +65,33 @@ public class TftpServerTests
     }
 
     [Test]
+    public async Task Get_DualStackListener_ServesIPv4AndIPv6Clients()
+    {
+        await using var server = await StartAsync(address: IPAddress.IPv6Any);
+        var port = server.LocalEndPoint!.Port;
+        using var v4 = new RawTftpClient();
+        using var v6 = new RawTftpClient(AddressFamily.InterNetworkV6);
+        var (content4, tid4) = v4.Get(new IPEndPoint(IPAddress.Loopback, port), "small");
+        Assert.That(content4, Is.EqualTo(Small));
+        Assert.That(tid4.Address, Is.EqualTo(IPAddress.Loopback), "answers come from the address the client spoke to");
+        Assert.That(v6.Get(new IPEndPoint(IPAddress.IPv6Loopback, port), "small").Content, Is.EqualTo(Small));
+    }
+
+    [Test]
+    public async Task ProviderThatThrows_GivesTheClientErrorZero_AndTheServerGoesOn()
+    {
+        var calls = 0;
+        var provider = new VirtualFileProvider(r => Interlocked.Increment(ref calls) == 1 ? throw new InvalidOperationException("policy bug") : Small);
+        await using var server = new TftpServer(new TftpServerOptions(), provider);
+        await server.StartAsync(new IPEndPoint(IPAddress.Loopback, 0));
+        using var client = new RawTftpClient();
+        var e = Assert.Throws<TftpErrorException>(() => client.Get(server.LocalEndPoint!, "x"))!;
+        Assert.That(e.Code, Is.EqualTo(TftpErrorCode.NotDefined));
+        Assert.That(client.Get(server.LocalEndPoint!, "x").Content, Is.EqualTo(Small));
+        await WaitFor(() => server.Counters.ActiveTransfers == 0);
+    }
+
+    [Test]
     public async Task MissingFile_GetsErrorOne_AndCountsAsFailed()
     {
         await using var server = await StartAsync();
