@@ -13,9 +13,20 @@ public sealed class RootDirectoryProvider : ITftpFileProvider
     private const int MaxSymlinkHops = 40;
 
     private readonly string _realRoot;
+    private readonly SmallFileCache? _cache;
 
+    /// <param name="root">The directory served.</param>
+    /// <param name="cache">Keeps small files in memory; pass null to read every block from disk.</param>
+    public RootDirectoryProvider(string root, SmallFileCache? cache)
+        : this(root)
+    {
+        _cache = cache;
+    }
+
+    /// <summary>Serves <paramref name="root"/> with a default <see cref="SmallFileCache"/> (files up to 4 MiB).</summary>
     public RootDirectoryProvider(string root)
     {
+        _cache = new SmallFileCache();
         ArgumentException.ThrowIfNullOrEmpty(root);
         _realRoot = RealPath(Path.GetFullPath(root)) ?? throw new DirectoryNotFoundException($"TFTP root {root} cannot be resolved");
         if (!Directory.Exists(_realRoot))
@@ -59,6 +70,21 @@ public sealed class RootDirectoryProvider : ITftpFileProvider
             {
                 handle.Dispose();
                 return TftpOpenResult.Denied("path leaves the TFTP root");
+            }
+            byte[]? cached;
+            try
+            {
+                cached = _cache?.Get(real, handle);
+            }
+            catch
+            {
+                handle.Dispose();
+                throw;
+            }
+            if (cached is not null)
+            {
+                handle.Dispose();
+                return TftpOpenResult.Of(new MemoryContent(cached));
             }
             return TftpOpenResult.Of(new FileContent(handle));
         }

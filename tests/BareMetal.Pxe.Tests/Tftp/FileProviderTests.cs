@@ -140,6 +140,25 @@ public class FileProviderTests
     }
 
     [Test]
+    public void Root_SmallFileCache_ServesFromMemory_UntilTheFileChanges_BigFilesAreReadByPosition()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("small"), "one");
+        File.WriteAllBytes(dir.File("big"), new byte[100]);
+        var p = new RootDirectoryProvider(dir.Path, new SmallFileCache(maxFileSize: 10));
+        using (var first = p.Open(Req("small")).Content)
+        {
+            Assert.That(first, Is.InstanceOf<MemoryContent>());
+        }
+        File.WriteAllText(dir.File("small"), "two!");
+        Assert.That(ReadAll(p.Open(Req("small"))), Is.EqualTo("two!"), "a changed file is read again");
+        using var big = p.Open(Req("big")).Content;
+        Assert.That(big, Is.InstanceOf<FileContent>());
+        using var uncached = new RootDirectoryProvider(dir.Path, null).Open(Req("small")).Content;
+        Assert.That(uncached, Is.InstanceOf<FileContent>());
+    }
+
+    [Test]
     public void FileContent_ReadsByPosition()
     {
         using var dir = new TempDir();
