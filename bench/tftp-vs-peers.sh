@@ -13,9 +13,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-REPS=${REPS:-3}
-REPS256=${REPS256:-1}
-CREPS=${CREPS:-1}
+REPS=${REPS:-5}
+REPS256=${REPS256:-2}
+CREPS=${CREPS:-2}
 OUR_PORT=${OUR_PORT:-6979}
 HPA_PORT=${HPA_PORT:-6989}
 WORK=/dev/shm/tftp-bench.$$
