@@ -45,6 +45,7 @@ public static class TftpServeHost
         {
         }
         Console.WriteLine(server.Counters);
+        Console.WriteLine($"gc0 {GC.CollectionCount(0)} gc2 {GC.CollectionCount(2)} allocated {GC.GetTotalAllocatedBytes()} bytes");
         return 0;
     }
 }
