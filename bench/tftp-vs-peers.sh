@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# Our TFTP server against tftpd-hpa and dnsmasq, in one run, on loopback, files on /dev/shm.
+#
+#   bench/tftp-vs-peers.sh            # full run (about 5 minutes on 2 busy cores)
+#   REPS=1 bench/tftp-vs-peers.sh     # quicker, noisier
+#
+# Single-client rows are the best of REPS runs (REPS256 for the 256 MiB rows) (the machine is shared: the best run is the one
+# least disturbed by others); concurrent rows are the best of CREPS runs. Every download is
+# compared with its source; a failed or wrong download counts as a failure, not as a time.
+# Our server runs from tests/BareMetal.Benchmarks (`tftp-serve`) until `./baremetal serve --tftp`
+# exists; it is started with DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 and
+# DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 (see pxe/README.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+REPS=${REPS:-5}
+REPS256=${REPS256:-2}
+CREPS=${CREPS:-2}
+OUR_PORT=${OUR_PORT:-6979}
+HPA_PORT=${HPA_PORT:-6989}
+WORK=/dev/shm/tftp-bench.$$
+ROOT=$WORK/root
+OUT=$WORK/out
+PIDS=()
+
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+need() { command -v "$1" >/dev/null || { echo "missing $1 (apt-get install -y --no-install-recommends $2)" >&2; exit 2; }; }
+need curl curl
+need atftp atftp
+need in.tftpd tftpd-hpa
+
+mkdir -p "$ROOT" "$OUT"
+chmod 755 "$WORK" "$ROOT"
+head -c 32M /dev/urandom >"$ROOT/f32"
+head -c 256M /dev/urandom >"$ROOT/f256"
+head -c 4M /dev/urandom >"$ROOT/f4"
+head -c 1M /dev/urandom >"$ROOT/f1"
+chmod 644 "$ROOT"/*
+
+echo "building our server (Release)..." >&2
+dotnet build -c Release tests/BareMetal.Benchmarks/BareMetal.Benchmarks.csproj -v q -nologo >/dev/null
+OUR_DLL=tests/BareMetal.Benchmarks/bin/Release/net10.0/BareMetal.Benchmarks.dll
+
+# --- servers -----------------------------------------------------------------------------------
+DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 \
+  dotnet "$OUR_DLL" tftp-serve "$ROOT" "127.0.0.1:$OUR_PORT" >"$WORK/ours.log" 2>&1 &
+PIDS+=($!)
+in.tftpd -L -s "$ROOT" -a "127.0.0.1:$HPA_PORT" &
+PIDS+=($!)
+
+HAVE_DNSMASQ=0
+DNSMASQ_ADDR=""
+if command -v dnsmasq >/dev/null; then
+  # dnsmasq's TFTP is always on port 69: take the first 127.0.0.x nobody else is using.
+  for a in 2 3 4 5 6 7 8 9; do
+    if ! ss -Hlun "src 127.0.0.$a:69" | grep -q .; then DNSMASQ_ADDR=127.0.0.$a; break; fi
+  done
+  if [ -n "$DNSMASQ_ADDR" ]; then
+    # --tftp-max: dnsmasq's default of 50 transfers would fail the 500-client row by design.
+    dnsmasq --no-daemon --conf-file=/dev/null --pid-file= --user=root --port=0 --enable-tftp \
+      --tftp-root="$ROOT" --tftp-max=1000 --listen-address="$DNSMASQ_ADDR" --bind-interfaces \
+      --log-facility=/dev/null >"$WORK/dnsmasq.log" 2>&1 &
+    PIDS+=($!)
+    HAVE_DNSMASQ=1
+  fi
+else
+  echo "dnsmasq not installed (apt-get install -y --no-install-recommends dnsmasq-base): its column stays empty" >&2
+fi
+
+for _ in $(seq 100); do grep -q listening "$WORK/ours.log" 2>/dev/null && break; sleep 0.1; done
+grep -q listening "$WORK/ours.log" || { echo "our server did not start:" >&2; cat "$WORK/ours.log" >&2; exit 1; }
+sleep 0.5
+
+SERVERS=(ours hpa)
+[ "$HAVE_DNSMASQ" = 1 ] && SERVERS+=(dnsmasq)
+host() { case $1 in ours) echo "127.0.0.1 $OUR_PORT" ;; hpa) echo "127.0.0.1 $HPA_PORT" ;; dnsmasq) echo "$DNSMASQ_ADDR 69" ;; esac; }
+now() { date +%s.%N; }
+
+# get SERVER CLIENT FILE OUTFILE [blksize] [limit]: one download; non-zero on failure or mismatch.
+get() {
+  local s=$1 client=$2 file=$3 out=$4 bs=${5:-1468} limit=${6:-300} h p
+  read -r h p <<<"$(host "$s")"
+  rm -f "$out"
+  case $client in
+    curl) timeout "$limit" curl -s --tftp-blksize "$bs" "tftp://$h:$p/$file" -o "$out" || return 1 ;;
+    atftp) timeout "$limit" atftp --option "blksize $bs" --option "windowsize 16" -g -r "$file" -l "$out" "$h" "$p" >/dev/null 2>&1 || return 1 ;;
+  esac
+  cmp -s "$out" "$ROOT/$file"
+}
+
+declare -A RESULT FAIL
+FAIL[ours]=0; FAIL[hpa]=0; FAIL[dnsmasq]=0
+
+single() { # ROW CLIENT FILE MIB BLKSIZE REPS
+  local row=$1 client=$2 file=$3 mib=$4 bs=$5 reps=$6 s best t0 t1 t
+  for s in "${SERVERS[@]}"; do
+    best=""
+    for _ in $(seq "$reps"); do
+      t0=$(now)
+      if get "$s" "$client" "$file" "$OUT/$s.single" "$bs"; then
+        t1=$(now)
+        t=$(echo "$t1 - $t0" | bc -l)
+        if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then best=$t; fi
+      else
+        FAIL[$s]=$((FAIL[$s] + 1))
+        echo "FAILED: $s $row" >&2
+      fi
+    done
+    [ -n "$best" ] && RESULT[$row,$s]=$(echo "$mib / $best" | bc -l)
+    echo "  $row $s: ${RESULT[$row,$s]:-failed} MB/s" >&2
+  done
+}
+
+concurrent() { # ROW CLIENTS FILE MIB
+  local row=$1 n=$2 file=$3 mib=$4 s best t0 t1 t fails i
+  for s in "${SERVERS[@]}"; do
+    best=""
+    for _ in $(seq "$CREPS"); do
+      local pids=()
+      t0=$(now)
+      for i in $(seq "$n"); do
+        # 60 s each: dnsmasq drops some of 500 clients, and a stuck client must not stall the run.
+        get "$s" curl "$file" "$OUT/$s.c$i" 1468 60 &
+        pids+=($!)
+      done
+      fails=0
+      for i in "${pids[@]}"; do wait "$i" || fails=$((fails + 1)); done
+      t1=$(now)
+      rm -f "$OUT/$s".c*
+      FAIL[$s]=$((FAIL[$s] + fails))
+      [ "$fails" -gt 0 ] && echo "FAILED: $s $row: $fails of $n" >&2
+      t=$(echo "$t1 - $t0" | bc -l)
+      if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then best=$t; fi
+    done
+    RESULT[$row,$s]=$(echo "$n * $mib / $best" | bc -l)
+    echo "  $row $s: ${RESULT[$row,$s]} MB/s" >&2
+  done
+}
+
+ROWS=()
+run_single() { ROWS+=("$1"); single "$@"; }
+run_concurrent() { ROWS+=("$1"); concurrent "$@"; }
+
+START=$(now)
+run_single "curl 32M blksize 1468" curl f32 32 1468 "$REPS"
+run_single "curl 32M blksize 8192" curl f32 32 8192 "$REPS"
+run_single "atftp 32M 1468 window 16" atftp f32 32 1468 "$REPS"
+run_single "curl 256M blksize 1468" curl f256 256 1468 "$REPS256"
+run_single "curl 256M blksize 8192" curl f256 256 8192 "$REPS256"
+run_single "atftp 256M 1468 window 16" atftp f256 256 1468 "$REPS256"
+run_concurrent "50 x curl 4M (1468)" 50 f4 4
+run_concurrent "500 x curl 1M (1468)" 500 f1 1
+END=$(now)
+
+# --- table -------------------------------------------------------------------------------------
+fmt() { [ -n "${1:-}" ] && printf "%.1f" "$1" || printf "-"; }
+echo
+echo "TFTP on loopback, MB/s (MiB/s), best of $REPS (32M) / $REPS256 (256M) / $CREPS (concurrent) runs; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+printf "%-28s %10s %10s %10s %12s\n" "test" "ours" "tftpd-hpa" "dnsmasq" "ours/best"
+for row in "${ROWS[@]}"; do
+  o=${RESULT[$row,ours]:-}
+  h=${RESULT[$row,hpa]:-}
+  d=${RESULT[$row,dnsmasq]:-}
+  best=$h
+  if [ -n "$d" ] && { [ -z "$best" ] || [ "$(echo "$d > $best" | bc -l)" = 1 ]; }; then best=$d; fi
+  ratio="-"
+  [ -n "$o" ] && [ -n "$best" ] && ratio=$(printf "%.2fx" "$(echo "$o / $best" | bc -l)")
+  printf "%-28s %10s %10s %10s %12s\n" "$row" "$(fmt "$o")" "$(fmt "$h")" "$(fmt "$d")" "$ratio"
+done
+echo "failed transfers: ours ${FAIL[ours]}, tftpd-hpa ${FAIL[hpa]}, dnsmasq ${FAIL[dnsmasq]}$([ "$HAVE_DNSMASQ" = 1 ] || echo ' (not run)')"
+printf "total time %.0f s\n" "$(echo "$END - $START" | bc -l)"

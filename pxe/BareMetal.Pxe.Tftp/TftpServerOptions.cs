@@ -1,0 +1,47 @@
+using BareMetal.Pxe.Tftp.Transfers;
+using BareMetal.Pxe.Tftp.Wire;
+
+namespace BareMetal.Pxe.Tftp;
+
+/// <summary>Settings of a <see cref="TftpServer"/>; every one has a default that boots real machines.</summary>
+public sealed record TftpServerOptions
+{
+    /// <summary>Directory served when the server is built without a provider (see <see cref="TftpServer(TftpServerOptions)"/>).</summary>
+    public string? Root { get; init; }
+
+    /// <summary>Largest blksize granted. 65464 lets loopback and jumbo-frame clients go fast; set
+    /// <see cref="TftpSessionLimits.BlockSizeForMtu"/> to avoid IP fragmentation on a plain 1500-byte LAN.</summary>
+    public int MaxBlockSize { get; init; } = TftpLimits.MaxBlockSize;
+
+    /// <summary>Largest RFC 7440 windowsize granted.</summary>
+    public int MaxWindowSize { get; init; } = 64;
+
+    /// <summary>Retransmission timeout unless the client negotiates one.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Resends without progress before a transfer is abandoned.</summary>
+    public int MaxRetries { get; init; } = 5;
+
+    /// <summary>Transfers running at once; more requests are answered with an ERROR until one ends.</summary>
+    public int MaxConcurrentTransfers { get; init; } = 4096;
+
+    /// <summary>How often the one timer of the server checks every transfer's deadline.</summary>
+    public TimeSpan TimerResolution { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Clock of every timeout; tests pass a manual one.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Receives one line per notable event (bad packet, refused request, failed transfer). Must be quick and thread-safe.</summary>
+    public Action<string>? Log { get; init; }
+
+    /// <summary>Also log every started and completed transfer (off: a PXE boot storm is thousands of lines).</summary>
+    public bool LogTransfers { get; init; }
+
+    internal TftpSessionLimits SessionLimits => new()
+    {
+        MaxBlockSize = MaxBlockSize,
+        MaxWindowSize = MaxWindowSize,
+        Timeout = Timeout,
+        MaxRetries = MaxRetries,
+    };
+}

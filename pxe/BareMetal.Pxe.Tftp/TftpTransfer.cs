@@ -1,0 +1,273 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using BareMetal.Pxe.Tftp.Transfers;
+using BareMetal.Pxe.Tftp.Wire;
+
+namespace BareMetal.Pxe.Tftp;
+
+/// <summary>
+/// The socket side of one <see cref="TftpReadSession"/>: its own ephemeral UDP port (the transfer ID
+/// of RFC 1350), connected to the client so the kernel drops datagrams from anyone else. No thread
+/// of its own: an async receive loop, and the server's timer for resends. Every touch of the session
+/// holds <see cref="_gate"/>, since the receive loop and the timer run on different threads.
+/// </summary>
+internal sealed class TftpTransfer
+{
+    /// <summary>Receive buffer: ACKs are 4 bytes and ERRORs short; anything longer is not for a sender.</summary>
+    private const int ReceiveBufferSize = 1024;
+
+    private readonly TftpServer _server;
+    private readonly TftpReadSession _session;
+    private readonly Socket _socket;
+    private readonly Lock _gate = new();
+    private readonly long _startTimestamp;
+    private byte[]? _tx;
+    private int _finished;
+
+    public TftpTransfer(TftpServer server, TftpRequest request, IPEndPoint client, IPAddress local)
+    {
+        _server = server;
+        (local, client) = Normalize(local, client);
+        Client = client;
+        _startTimestamp = server.TimeProvider.GetTimestamp();
+        _session = new TftpReadSession(request, client, server.Provider, server.Limits);
+        _socket = new Socket(local.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            // Answer from the address the client spoke to, so its firewall and its own filter match.
+            _socket.Bind(new IPEndPoint(local, 0));
+            _socket.Connect(client);
+        }
+        catch
+        {
+            _socket.Dispose();
+            throw;
+        }
+    }
+
+    public IPEndPoint Client { get; }
+
+    /// <summary>
+    /// One address family for both ends: a dual-mode [::] listener reports IPv4 clients as
+    /// ::ffff:a.b.c.d and the local address as either form; a socket needs them to agree.
+    /// </summary>
+    internal static (IPAddress Local, IPEndPoint Client) Normalize(IPAddress local, IPEndPoint client)
+    {
+        if (client.Address.IsIPv4MappedToIPv6)
+        {
+            client = new IPEndPoint(client.Address.MapToIPv4(), client.Port);
+        }
+        if (local.IsIPv4MappedToIPv6)
+        {
+            local = local.MapToIPv4();
+        }
+        if (local.AddressFamily != client.AddressFamily)
+        {
+            local = client.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any;
+        }
+        return (local, client);
+    }
+
+    public TftpReadSession Session => _session;
+
+    public TimeSpan Elapsed => _server.TimeProvider.GetElapsedTime(_startTimestamp);
+
+    /// <summary>Sends the first answer (OACK, first window or ERROR), then listens for the client.</summary>
+    public void Start()
+    {
+        lock (_gate)
+        {
+            TftpSend first;
+            try
+            {
+                first = _session.Start(_server.Now);
+            }
+#pragma warning disable CA1031 // A provider's or the disk's failure is this client's ERROR 0, never the server's end.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                _server.LogLine($"{Client} RRQ {_session.Request.Filename}: {e.GetType().Name}: {e.Message}");
+                first = _session.Fail(TftpErrorCode.NotDefined, "server error");
+            }
+            Transmit(first);
+        }
+        _server.OnStarted(this);
+        if (_session.IsOver)
+        {
+            Finish();
+            return;
+        }
+        _ = ReceiveLoopAsync();
+    }
+
+    /// <summary>Called by the server's timer: resends or gives up when the deadline has passed.</summary>
+    public void OnTick(TimeSpan now)
+    {
+        bool over;
+        lock (_gate)
+        {
+            if (_finished != 0 || _session.Deadline is not { } deadline || now < deadline)
+            {
+                return;
+            }
+            Transmit(_session.OnTimer(now));
+            over = _session.IsOver;
+        }
+        if (over)
+        {
+            Finish();
+        }
+    }
+
+    /// <summary>Ends the transfer (idempotent): closes the port, frees buffers, reports the outcome.</summary>
+    public void Finish(string? reason = null)
+    {
+        if (Interlocked.Exchange(ref _finished, 1) != 0)
+        {
+            return;
+        }
+        lock (_gate)
+        {
+            _session.Abandon(reason ?? "ended");
+            if (_tx is not null)
+            {
+                ArrayPool<byte>.Shared.Return(_tx);
+                _tx = null;
+            }
+            _session.Dispose();
+        }
+        // Aborts the pending receive; the loop sees the transfer finished and returns its buffer.
+        _socket.Dispose();
+        _server.OnEnded(this);
+    }
+
+    private async Task ReceiveLoopAsync()
+    {
+        var rx = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
+        try
+        {
+            while (Volatile.Read(ref _finished) == 0)
+            {
+                int n;
+                try
+                {
+                    n = await _socket.ReceiveAsync(rx.AsMemory(0, ReceiveBufferSize), SocketFlags.None).ConfigureAwait(false);
+                }
+                catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionRefused or SocketError.ConnectionReset)
+                {
+                    // ICMP port unreachable for something we sent: the client has gone (often a ROM
+                    // that read tsize and closed its port without an ERROR).
+                    lock (_gate)
+                    {
+                        _session.Abandon("client port unreachable");
+                    }
+                    break;
+                }
+                catch (SocketException e) when (e.SocketErrorCode == SocketError.MessageSize)
+                {
+                    _server.OnDropped(Client, "datagram larger than any ACK or ERROR");
+                    continue;
+                }
+                catch (SocketException) when (Volatile.Read(ref _finished) != 0)
+                {
+                    break;
+                }
+                catch (ObjectDisposedException)
+                {
+                    break;
+                }
+                bool over;
+                lock (_gate)
+                {
+                    if (_finished != 0)
+                    {
+                        break;
+                    }
+                    try
+                    {
+                        Transmit(_session.Handle(rx.AsSpan(0, n), _server.Now));
+                    }
+                    catch (TftpProtocolException e)
+                    {
+                        _server.OnDropped(Client, e.Message);
+                    }
+                    over = _session.IsOver;
+                }
+                if (over)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception e) when (e is SocketException or IOException or InvalidOperationException)
+        {
+            _server.LogLine($"transfer {Client} {_session.Request.Filename}: {e.GetType().Name}: {e.Message}");
+            lock (_gate)
+            {
+                _session.Abandon(e.Message);
+            }
+        }
+        finally
+        {
+            Finish();
+            ArrayPool<byte>.Shared.Return(rx);
+        }
+    }
+
+    /// <summary>Renders and sends every packet of <paramref name="send"/>. Caller holds <see cref="_gate"/>.</summary>
+    private void Transmit(in TftpSend send)
+    {
+        if (send.Kind == TftpSendKind.None || _finished != 0)
+        {
+            return;
+        }
+        _tx ??= ArrayPool<byte>.Shared.Rent(_session.MaxPacketSize);
+        for (var i = 0; i < send.Count; i++)
+        {
+            int length;
+            try
+            {
+                length = _session.Render(send, i, _tx);
+            }
+            catch (IOException e)
+            {
+                _server.LogLine($"transfer {Client} {_session.Request.Filename}: read failed: {e.Message}");
+                var error = _session.Fail(TftpErrorCode.NotDefined, "read error on server");
+                TrySend(_tx.AsSpan(0, _session.Render(error, 0, _tx)));
+                return;
+            }
+            if (!TrySend(_tx.AsSpan(0, length)))
+            {
+                return;
+            }
+            if (send.Kind == TftpSendKind.Data)
+            {
+                _server.AddBytesSent(length - TftpLimits.HeaderSize);
+            }
+        }
+    }
+
+    private bool TrySend(ReadOnlySpan<byte> packet)
+    {
+        try
+        {
+            _socket.Send(packet, SocketFlags.None);
+            return true;
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionRefused or SocketError.ConnectionReset)
+        {
+            _session.Abandon("client port unreachable");
+            return false;
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.NoBufferSpaceAvailable or SocketError.WouldBlock)
+        {
+            // A full send queue loses this packet like the network would; the timer resends it.
+            return true;
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,51 @@
+using System.Net;
+using BareMetal.Pxe.Tftp;
+
+namespace BareMetal.Benchmarks;
+
+/// <summary>
+/// `dotnet run -c Release --project tests/BareMetal.Benchmarks -- tftp-serve ROOT 127.0.0.1:PORT`:
+/// our TFTP server in the foreground, for bench/tftp-vs-peers.sh, until `./baremetal serve --tftp`
+/// does the same. Prints "listening ENDPOINT" once bound; stops on SIGTERM/SIGINT and prints counters.
+/// </summary>
+public static class TftpServeHost
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Length < 3 || !IPEndPoint.TryParse(args[2], out var endpoint))
+        {
+            await Console.Error.WriteLineAsync("usage: tftp-serve ROOT ADDRESS:PORT [max-window]");
+            return 2;
+        }
+        var options = new TftpServerOptions
+        {
+            Root = args[1],
+            MaxWindowSize = args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 64,
+            Log = line => Console.Error.WriteLine(line),
+        };
+        using var stop = new CancellationTokenSource();
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c =>
+        {
+            c.Cancel = true;
+            stop.Cancel();
+        });
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        await using var server = new TftpServer(options);
+        await server.StartAsync(endpoint, stop.Token);
+        Console.WriteLine($"listening {server.LocalEndPoint}");
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        Console.WriteLine(server.Counters);
+        Console.WriteLine($"gc0 {GC.CollectionCount(0)} gc2 {GC.CollectionCount(2)} allocated {GC.GetTotalAllocatedBytes()} bytes");
+        return 0;
+    }
+}

@@ -1,0 +1,237 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using BareMetal.Pxe.Tftp;
+using BareMetal.Pxe.Tftp.Files;
+using BareMetal.Pxe.Tftp.Wire;
+
+namespace BareMetal.Pxe.Tests.Tftp;
+
+/// <summary>The socket shell on loopback, with real datagrams and (where timeouts matter) manual time.</summary>
+public class TftpServerTests
+{
+    private static readonly byte[] Small = Enumerable.Range(0, 5000).Select(i => unchecked((byte)(i * 7))).ToArray();
+
+    private static VirtualFileProvider Files() => new(r => r.Path switch
+    {
+        "small" => Small,
+        "empty" => [],
+        _ => null,
+    });
+
+    private static async Task<TftpServer> StartAsync(TftpServerOptions? options = null, IPAddress? address = null)
+    {
+        var server = new TftpServer((options ?? new TftpServerOptions()) with { Log = (options?.Log) ?? (l => TestContext.Progress.WriteLine(l)) }, Files());
+        await server.StartAsync(new IPEndPoint(address ?? IPAddress.Loopback, 0), CancellationToken.None);
+        return server;
+    }
+
+    private static async Task WaitFor(Func<bool> condition)
+    {
+        var until = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            Assert.That(DateTime.UtcNow, Is.LessThan(until), "condition not met within 10 s");
+            await Task.Delay(10);
+        }
+    }
+
+    [Test]
+    public async Task Get_ServesFromANewPort_CountsAndRaisesEvents()
+    {
+        await using var server = await StartAsync();
+        var ended = new ConcurrentQueue<TftpTransferEventArgs>();
+        var started = 0;
+        server.TransferStarted += (_, _) => Interlocked.Increment(ref started);
+        server.TransferEnded += (_, e) => ended.Enqueue(e);
+        using var client = new RawTftpClient();
+        var (content, tid) = client.Get(server.LocalEndPoint!, "small", new TftpOption("blksize", "1000"));
+        Assert.That(content, Is.EqualTo(Small));
+        Assert.That(tid.Port, Is.Not.EqualTo(server.LocalEndPoint!.Port), "RFC 1350: each transfer has its own TID");
+        await WaitFor(() => !ended.IsEmpty);
+        ended.TryPeek(out var e);
+        Assert.That((e!.Path, e.Outcome, e.Length, e.BytesSent), Is.EqualTo(("small", TftpTransferOutcome.Completed, 5000L, 5000L)));
+        Assert.That(started, Is.EqualTo(1));
+        var c = server.Counters;
+        Assert.That((c.TransfersStarted, c.TransfersCompleted, c.TransfersFailed, c.BytesSent, c.ActiveTransfers), Is.EqualTo((1L, 1L, 0L, 5000L, 0)));
+    }
+
+    [Test]
+    public async Task Get_OverIPv6_Works()
+    {
+        await using var server = await StartAsync(address: IPAddress.IPv6Loopback);
+        using var client = new RawTftpClient(AddressFamily.InterNetworkV6);
+        Assert.That(client.Get(server.LocalEndPoint!, "/small").Content, Is.EqualTo(Small));
+    }
+
+    [Test]
+    public async Task Get_DualStackListener_ServesIPv4AndIPv6Clients()
+    {
+        await using var server = await StartAsync(address: IPAddress.IPv6Any);
+        var port = server.LocalEndPoint!.Port;
+        using var v4 = new RawTftpClient();
+        using var v6 = new RawTftpClient(AddressFamily.InterNetworkV6);
+        var (content4, tid4) = v4.Get(new IPEndPoint(IPAddress.Loopback, port), "small");
+        Assert.That(content4, Is.EqualTo(Small));
+        Assert.That(tid4.Address, Is.EqualTo(IPAddress.Loopback), "answers come from the address the client spoke to");
+        Assert.That(v6.Get(new IPEndPoint(IPAddress.IPv6Loopback, port), "small").Content, Is.EqualTo(Small));
+    }
+
+    [Test]
+    public async Task ProviderThatThrows_GivesTheClientErrorZero_AndTheServerGoesOn()
+    {
+        var calls = 0;
+        var provider = new VirtualFileProvider(r => Interlocked.Increment(ref calls) == 1 ? throw new InvalidOperationException("policy bug") : Small);
+        await using var server = new TftpServer(new TftpServerOptions(), provider);
+        await server.StartAsync(new IPEndPoint(IPAddress.Loopback, 0));
+        using var client = new RawTftpClient();
+        var e = Assert.Throws<TftpErrorException>(() => client.Get(server.LocalEndPoint!, "x"))!;
+        Assert.That(e.Code, Is.EqualTo(TftpErrorCode.NotDefined));
+        Assert.That(client.Get(server.LocalEndPoint!, "x").Content, Is.EqualTo(Small));
+        await WaitFor(() => server.Counters.ActiveTransfers == 0);
+    }
+
+    [Test]
+    public async Task MissingFile_GetsErrorOne_AndCountsAsFailed()
+    {
+        await using var server = await StartAsync();
+        using var client = new RawTftpClient();
+        var e = Assert.Throws<TftpErrorException>(() => client.Get(server.LocalEndPoint!, "nope"))!;
+        Assert.That(e.Code, Is.EqualTo(TftpErrorCode.FileNotFound));
+        await WaitFor(() => server.Counters.TransfersFailed == 1);
+    }
+
+    [Test]
+    public async Task MalformedRequest_GetsErrorFour_StrayPacketIsDropped_ServerGoesOn()
+    {
+        var log = new ConcurrentQueue<string>();
+        await using var server = await StartAsync(new TftpServerOptions { Log = log.Enqueue });
+        using var client = new RawTftpClient();
+        client.Send(server.LocalEndPoint!, [0, 1, (byte)'f', 0, (byte)'x', 0]);
+        var (p, _) = client.Expect();
+        Assert.That(TftpCodec.ReadError(p).Code, Is.EqualTo(TftpErrorCode.IllegalOperation));
+        client.Send(server.LocalEndPoint!, [0, 4, 0, 1]);
+        client.Send(server.LocalEndPoint!, [0xff]);
+        await WaitFor(() => server.Counters.PacketsDropped == 3);
+        Assert.That(log, Has.Some.Contains("UnknownMode"));
+        Assert.That(client.Get(server.LocalEndPoint!, "small").Content, Is.EqualTo(Small));
+    }
+
+    [Test]
+    public async Task WriteRequest_IsRefused()
+    {
+        await using var server = await StartAsync();
+        using var client = new RawTftpClient();
+        client.Send(server.LocalEndPoint!, TftpCodec.EncodeRequest(new TftpRequest(TftpOpcode.WriteRequest, "up", TftpMode.Octet, [])));
+        Assert.That(TftpCodec.ReadError(client.Expect().Packet).Code, Is.EqualTo(TftpErrorCode.AccessViolation));
+    }
+
+    [Test]
+    public async Task LostAck_IsAnsweredByResendOnTimer_ThenGivesUp()
+    {
+        var time = new ManualTimeProvider();
+        var ended = new TaskCompletionSource<TftpTransferEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await StartAsync(new TftpServerOptions { TimeProvider = time, MaxRetries = 2, Timeout = TimeSpan.FromSeconds(1) });
+        server.TransferEnded += (_, e) => ended.TrySetResult(e);
+        using var client = new RawTftpClient();
+        client.Request(server.LocalEndPoint!, "small");
+        var (first, tid) = client.Expect();
+        Assert.That(TftpCodec.ReadData(first).Block, Is.EqualTo(1));
+        time.Advance(TimeSpan.FromMilliseconds(500));
+        time.Advance(TimeSpan.FromMilliseconds(600));
+        var (again, from) = client.Expect();
+        Assert.That((TftpCodec.ReadData(again).Block, from), Is.EqualTo(((ushort)1, tid)));
+        client.Ack(tid, 1);
+        Assert.That(TftpCodec.ReadData(client.Expect().Packet).Block, Is.EqualTo(2));
+        time.Advance(TimeSpan.FromSeconds(1.1));
+        time.Advance(TimeSpan.FromSeconds(1.1));
+        Assert.That(TftpCodec.ReadData(client.Expect().Packet).Block, Is.EqualTo(2));
+        Assert.That(TftpCodec.ReadData(client.Expect().Packet).Block, Is.EqualTo(2));
+        time.Advance(TimeSpan.FromSeconds(1.1));
+        Assert.That(TftpCodec.ReadError(client.Expect().Packet).Code, Is.EqualTo(TftpErrorCode.NotDefined));
+        var e = await ended.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.That(e.Outcome, Is.EqualTo(TftpTransferOutcome.Failed));
+        Assert.That(server.Counters.Retransmissions, Is.EqualTo(3));
+    }
+
+    [Test]
+    public async Task TsizeProbeAbortedWithErrorEight_IsCountedAsAborted()
+    {
+        await using var server = await StartAsync();
+        using var client = new RawTftpClient();
+        client.Request(server.LocalEndPoint!, "small", new TftpOption("tsize", "0"));
+        var (oack, tid) = client.Expect();
+        Assert.That(TftpCodec.ReadOptionAck(oack).Options.Single(), Is.EqualTo(new TftpOption("tsize", "5000")));
+        var err = new byte[64];
+        client.Send(tid, err[..TftpCodec.WriteError(err, TftpErrorCode.OptionsRefused, "User aborted the transfer")]);
+        await WaitFor(() => server.Counters.TransfersAborted == 1);
+        Assert.That(server.Counters.TransfersFailed, Is.Zero);
+        Assert.That(client.Get(server.LocalEndPoint!, "small", new TftpOption("tsize", "0")).Content, Is.EqualTo(Small));
+    }
+
+    [Test]
+    public async Task ClientThatVanishes_EndsTheTransferOnIcmpUnreachable()
+    {
+        var time = new ManualTimeProvider();
+        await using var server = await StartAsync(new TftpServerOptions { TimeProvider = time, MaxRetries = 100 });
+        var client = new RawTftpClient();
+        client.Request(server.LocalEndPoint!, "small");
+        client.Expect();
+        client.Dispose();
+        time.Advance(TimeSpan.FromSeconds(1.1));
+        time.Advance(TimeSpan.FromSeconds(1.1));
+        await WaitFor(() => server.Counters.TransfersFailed == 1);
+        Assert.That(server.Counters.ActiveTransfers, Is.Zero);
+    }
+
+    [Test]
+    public async Task BeyondMaxConcurrentTransfers_TheNextClientIsToldBusy()
+    {
+        await using var server = await StartAsync(new TftpServerOptions { MaxConcurrentTransfers = 1 });
+        using var a = new RawTftpClient();
+        using var b = new RawTftpClient();
+        a.Request(server.LocalEndPoint!, "small");
+        a.Expect();
+        b.Request(server.LocalEndPoint!, "small");
+        var e = TftpCodec.ReadError(b.Expect().Packet);
+        Assert.That(e.Message, Does.Contain("busy"));
+    }
+
+    [Test]
+    public async Task ManyConcurrentClients_AllComplete()
+    {
+        await using var server = await StartAsync();
+        const int Clients = 200;
+        // A thread per client (the raw client blocks); the server itself runs on the thread pool.
+        var tasks = Enumerable.Range(0, Clients).Select(_ => Task.Factory.StartNew(() =>
+        {
+            using var c = new RawTftpClient();
+            return c.Get(server.LocalEndPoint!, "small", new TftpOption("blksize", "512")).Content;
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
+        var results = await Task.WhenAll(tasks).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.That(results, Has.All.EqualTo(Small));
+        await WaitFor(() => server.Counters.TransfersCompleted == Clients);
+        Assert.That(server.Counters.ActiveTransfers, Is.Zero);
+    }
+
+    [Test]
+    public async Task Dispose_EndsRunningTransfers()
+    {
+        var server = await StartAsync();
+        using var client = new RawTftpClient();
+        client.Request(server.LocalEndPoint!, "small");
+        client.Expect();
+        Assert.That(server.Counters.ActiveTransfers, Is.EqualTo(1));
+        await server.DisposeAsync();
+        Assert.That(server.Counters.ActiveTransfers, Is.Zero);
+        Assert.That(server.Counters.TransfersFailed, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task Start_Twice_Throws_AndRootOptionNeedsARoot()
+    {
+        await using var server = await StartAsync();
+        Assert.ThrowsAsync<InvalidOperationException>(() => server.StartAsync(new IPEndPoint(IPAddress.Loopback, 0)));
+        Assert.Throws<ArgumentException>(() => _ = new TftpServer(new TftpServerOptions()));
+    }
+}
