@@ -13,10 +13,14 @@ internal static class ServeCommand
         var http = new Option<string>("--http") { Description = "Web console, API and boot scripts.", DefaultValueFactory = _ => "127.0.0.1:8080" };
         var tftp = new Option<string>("--tftp") { Description = "TFTP listen address ('0.0.0.0:69' serves a real network; 'off' disables).", DefaultValueFactory = _ => "127.0.0.1:6969" };
         var nbd = new Option<string>("--nbd") { Description = "NBD block service ('off' disables).", DefaultValueFactory = _ => "127.0.0.1:10809" };
+        var dhcp = new Option<string?>("--dhcp") { Description = "Answer PXE clients: 'proxy' beside the site's DHCP server, or 'full' for a lab network (root needed)." };
+        dhcp.AcceptOnlyFromAmong("proxy", "full", "off");
+        var iface = new Option<string?>("--interface") { Description = "Network interface for --dhcp." };
+        var range = new Option<string?>("--dhcp-range") { Description = "Address pool for --dhcp full, FIRST-LAST (e.g. 10.0.0.100-10.0.0.199)." };
         var publicUrl = new Option<string?>("--public-url") { Description = "Base URL nodes use to reach the HTTP server (default: http://HTTP-ADDRESS)." };
         var cmd = new Command("serve", "Run the whole server (HTTP boot scripts, TFTP, NBD block service) on embedded defaults.")
         {
-            data, http, tftp, nbd, publicUrl,
+            data, http, tftp, nbd, dhcp, iface, range, publicUrl,
         };
         cmd.SetAction(async (parse, ct) =>
         {
@@ -27,13 +31,29 @@ internal static class ServeCommand
                 Tftp = EndPointParser.Parse("--tftp", parse.GetValue(tftp)!),
                 Nbd = EndPointParser.Parse("--nbd", parse.GetValue(nbd)!),
                 PublicBaseUrl = parse.GetValue(publicUrl),
+                Dhcp = parse.GetValue(dhcp) switch
+                {
+                    "proxy" => BareMetal.Pxe.Dhcp.Server.DhcpMode.Proxy,
+                    "full" => BareMetal.Pxe.Dhcp.Server.DhcpMode.Full,
+                    _ => null,
+                },
+                DhcpInterface = parse.GetValue(iface),
+                DhcpRange = ParseRange(parse.GetValue(range)),
             };
+            if (options.Dhcp is not null && options.DhcpInterface is null)
+            {
+                throw new CliException("--dhcp needs --interface IF (the network the nodes are on)");
+            }
+            if (options.Dhcp == BareMetal.Pxe.Dhcp.Server.DhcpMode.Full && options.DhcpRange is null)
+            {
+                throw new CliException("--dhcp full needs --dhcp-range FIRST-LAST");
+            }
             await using var server = new BareMetalServer(options);
             try
             {
                 await server.StartAsync(ct);
             }
-            catch (IOException e)
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ArgumentException or InvalidOperationException or UnauthorizedAccessException)
             {
                 throw new CliException($"cannot start: {e.Message}");
             }
@@ -55,5 +75,20 @@ internal static class ServeCommand
             return 0;
         });
         return cmd;
+    }
+
+    private static (System.Net.IPAddress, System.Net.IPAddress)? ParseRange(string? text)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+        var parts = text.Split('-', 2);
+        if (parts.Length == 2 && System.Net.IPAddress.TryParse(parts[0], out var first) && System.Net.IPAddress.TryParse(parts[1], out var last)
+            && first.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && last.AddressFamily == first.AddressFamily)
+        {
+            return (first, last);
+        }
+        throw new CliException($"--dhcp-range '{text}': expected FIRST-LAST IPv4 addresses, e.g. 10.0.0.100-10.0.0.199");
     }
 }

@@ -1,6 +1,11 @@
 using BareMetal.ImageStore.Nbd.Exports;
 using BareMetal.ImageStore.Nbd.Http;
 using BareMetal.ImageStore.Nbd.Server;
+using BareMetal.Pxe.Dhcp.Policy;
+using BareMetal.Pxe.Dhcp.Server;
+using BareMetal.Pxe.Dhcp.Sessions;
+using BareMetal.Pxe.Tftp;
+using BareMetal.Pxe.Tftp.Files;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -112,9 +117,57 @@ public sealed class BareMetalServer : IAsyncDisposable
             var names = _exports!.List();
             lines.Add($"nbd   nbd://{ServeOptions.FormatEndPoint(nbd.LocalEndPoint)}/{{name}}[@node]  ({names.Count} image(s) from {_options.ImagesDirectory})");
         }
-        await Task.CompletedTask.WaitAsync(cancellationToken);
+        if (_options.Tftp is { } tftpEndPoint)
+        {
+            var log = loggers.CreateLogger("tftp");
+            // Files in data/tftp first, then Debian's iPXE binaries (undionly.kpxe, ipxe.efi, snponly.efi).
+            var files = new CompositeFileProvider(new RootDirectoryProvider(_options.TftpDirectory), new IpxeBinaryProvider());
+            var tftp = new TftpServer(new TftpServerOptions { Log = m => log.LogInformation("{Message}", m) }, files);
+            _services.Add(tftp);
+            await tftp.StartAsync(tftpEndPoint, cancellationToken);
+            lines.Add($"tftp  {ServeOptions.FormatEndPoint(tftp.LocalEndPoint!)}/udp  (root {_options.TftpDirectory}, plus /usr/lib/ipxe binaries)");
+        }
+        if (_options.Dhcp is { } mode)
+        {
+            lines.Add(await StartDhcpAsync(mode, loggers, cancellationToken));
+        }
         return lines;
     }
+
+    private async Task<string> StartDhcpAsync(DhcpMode mode, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var log = loggers.CreateLogger("dhcp");
+        var iface = _options.DhcpInterface ?? throw new ArgumentException("--dhcp needs --interface IF");
+        var address = InterfaceAddress(iface) ?? throw new ArgumentException($"interface '{iface}' has no IPv4 address");
+        FullDhcpOptions? full = null;
+        if (mode == DhcpMode.Full)
+        {
+            var range = _options.DhcpRange ?? throw new ArgumentException("--dhcp full needs --dhcp-range FIRST-LAST");
+            full = new FullDhcpOptions { ServerAddress = address, RangeStart = range.First, RangeEnd = range.Last };
+        }
+        var baseUrl = new Uri(_options.PublicBaseUrl ?? $"http://{address}:{_options.Http.Port}");
+        var policy = new DefaultBootPolicy(new DefaultBootPolicyOptions { HttpBaseUrl = baseUrl });
+        var dhcp = new DhcpServer(new DhcpServerOptions
+        {
+            Mode = mode,
+            InterfaceName = iface,
+            ServerAddress = address,
+            TftpServer = address,
+            HttpBaseUrl = baseUrl,
+            DataDirectory = _options.DataDirectory,
+            Full = full,
+        }, policy);
+        dhcp.ClientContact += (_, c) => log.LogInformation("PXE contact {Contact}", c);
+        _services.Add(dhcp);
+        await dhcp.StartAsync(cancellationToken);
+        return $"dhcp  {mode.ToString().ToLowerInvariant()} on {iface} ({address}), boot scripts from {baseUrl}";
+    }
+
+    private static System.Net.IPAddress? InterfaceAddress(string name) =>
+        System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .FirstOrDefault(n => n.Name == name)?.GetIPProperties().UnicastAddresses
+            .Select(u => u.Address)
+            .FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork);
 
     public async ValueTask DisposeAsync()
     {

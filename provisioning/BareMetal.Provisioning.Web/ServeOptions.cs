@@ -10,6 +10,15 @@ public sealed record ServeOptions
     public IPEndPoint? Tftp { get; init; } = new(IPAddress.Loopback, 6969);
     public IPEndPoint? Nbd { get; init; } = new(IPAddress.Loopback, 10809);
 
+    /// <summary>DHCP mode: null = off (the default), or Proxy / Full on <see cref="DhcpInterface"/>.</summary>
+    public BareMetal.Pxe.Dhcp.Server.DhcpMode? Dhcp { get; init; }
+
+    /// <summary>The network interface DHCP binds to (SO_BINDTODEVICE; root needed).</summary>
+    public string? DhcpInterface { get; init; }
+
+    /// <summary>Full mode's address pool (first, last).</summary>
+    public (IPAddress First, IPAddress Last)? DhcpRange { get; init; }
+
     /// <summary>The URL nodes use to reach us (boot scripts embed it); defaults to http://{Http}.</summary>
     public string? PublicBaseUrl { get; init; }
 
