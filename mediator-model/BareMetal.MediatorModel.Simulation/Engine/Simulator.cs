@@ -29,7 +29,7 @@ internal sealed class Simulator
             throw new InvalidOperationException($"event scheduled in the past: {time} < now {Now}");
         }
 
-        _queue.Push(new SimEvent(time, _sequence++, target, kind, arg));
+        _queue.Push(time, _sequence++, target, kind, arg);
     }
 
     public void After(long delay, IEventHandler target, int kind, long arg = 0) =>

@@ -31,6 +31,7 @@ internal sealed class GuestOs : IEventHandler, IBlockClient
     private long _seqCursor;
     private long _logCursor;
     private bool _inApp;
+    private bool _stopped;
 
     public GuestOs(Simulator sim, IBlockDevice device, BootTrace trace, WorkloadSpec workload, long imageBytes, Xoshiro256 rng, bool trackContents, long bucketNs, int buckets)
     {
@@ -75,6 +76,9 @@ internal sealed class GuestOs : IEventHandler, IBlockClient
 
     /// <summary>What the guest believes each block holds (null when contents are not tracked).</summary>
     public long[]? Expected => _expected;
+
+    /// <summary>Issues nothing new from now on; requests in flight still complete (tests drain this way).</summary>
+    public void Stop() => _stopped = true;
 
     public void Start()
     {
@@ -148,6 +152,11 @@ internal sealed class GuestOs : IEventHandler, IBlockClient
 
     private void Submit(bool write, long offset, int length, bool fileOpen)
     {
+        if (_stopped)
+        {
+            return;
+        }
+
         var tag = 0L;
         if (write)
         {

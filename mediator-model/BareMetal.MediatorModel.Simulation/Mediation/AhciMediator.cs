@@ -564,23 +564,15 @@ internal sealed class AhciMediator : IDeviceMediator, IEventHandler, IFetchSink
     {
         var (first, count) = _state.ChunkRange(_copyChunk.Chunk);
         var end = first + count;
-        var b = _copyRunNext;
-        while (b < end && (_state.GuestWritten.Get(b) || _state.Copied.Get(b)))
-        {
-            b++;
-        }
 
+        // Each chunk is written once, so within it "not yet copied" is every block the guest has not written.
+        var b = _options.FaultCopyIgnoresGuestWrites ? _copyRunNext : _state.GuestWritten.Next(false, _copyRunNext, end);
         if (b == end)
         {
             return false;
         }
 
-        var runEnd = b;
-        while (runEnd < end && !_state.GuestWritten.Get(runEnd) && !_state.Copied.Get(runEnd))
-        {
-            runEnd++;
-        }
-
+        var runEnd = _options.FaultCopyIgnoresGuestWrites ? end : _state.GuestWritten.Next(true, b, end);
         _copyRunNext = runEnd;
         var bytes = (int)((runEnd - b) * GuestMemory.PageBytes);
         var fis = new CommandFis(AtaCommand.WriteDmaExt, b * GuestMemory.PageBytes / AhciBits.SectorBytes, bytes / AhciBits.SectorBytes, 0);

@@ -64,37 +64,81 @@ internal sealed class BlockBitmap
 
     public void SetRange(long first, long count)
     {
-        for (var b = first; b < first + count; b++)
+        var b = first;
+        var end = first + count;
+        while (b < end)
         {
-            Set(b);
+            var p = (int)(b / PageBits);
+            var pageEnd = Math.Min(end, ((long)p + 1) * PageBits);
+            if (ReferenceEquals(_pages[p], Full))
+            {
+                b = pageEnd;
+                continue;
+            }
+
+            var page = _pages[p] ??= new ulong[WordsPerPage];
+            while (b < pageEnd)
+            {
+                var bit = (int)(b % PageBits);
+                var n = (int)Math.Min(64 - (bit % 64), pageEnd - b);
+                var mask = (n == 64 ? ulong.MaxValue : ((1UL << n) - 1)) << (bit % 64);
+                ref var word = ref page[bit / 64];
+                var added = System.Numerics.BitOperations.PopCount(mask & ~word);
+                word |= mask;
+                SetCount += added;
+                _counts[p] += added;
+                b += n;
+            }
+
+            if (_counts[p] == PageBits)
+            {
+                _pages[p] = Full;
+            }
         }
     }
 
-    public bool AllSet(long first, long count)
+    /// <summary>First block in [from, end) whose bit equals <paramref name="value"/>, or end.</summary>
+    public long Next(bool value, long from, long end)
     {
-        for (var b = first; b < first + count; b++)
+        var b = from;
+        while (b < end)
         {
-            if (!Get(b))
+            var p = (int)(b / PageBits);
+            var page = _pages[p];
+            var pageEnd = Math.Min(end, ((long)p + 1) * PageBits);
+            if (page is null || ReferenceEquals(page, Full))
             {
-                return false;
+                // A whole page of one value: either the answer is here or the page is skipped.
+                if ((page is not null) == value)
+                {
+                    return b;
+                }
+
+                b = pageEnd;
+                continue;
+            }
+
+            while (b < pageEnd)
+            {
+                var bit = (int)(b % PageBits);
+                var word = value ? page[bit / 64] : ~page[bit / 64];
+                word >>= bit % 64;
+                if (word != 0)
+                {
+                    var found = b + System.Numerics.BitOperations.TrailingZeroCount(word);
+                    return Math.Min(found, end);
+                }
+
+                b += 64 - (bit % 64);
             }
         }
 
-        return true;
+        return end;
     }
 
-    public bool AnySet(long first, long count)
-    {
-        for (var b = first; b < first + count; b++)
-        {
-            if (Get(b))
-            {
-                return true;
-            }
-        }
+    public bool AllSet(long first, long count) => Next(false, first, first + count) == first + count;
 
-        return false;
-    }
+    public bool AnySet(long first, long count) => Next(true, first, first + count) != first + count;
 
     private static ulong[] CreateFull()
     {

@@ -25,4 +25,8 @@ internal sealed record MediatorOptions
 
     /// <summary>Memory-to-memory copy rate for reads served from the prefetch cache, bytes/s.</summary>
     public double MemoryCopyBytesPerSecond { get; init; } = 5e9;
+
+    /// <summary>Fault injection for tests: the copy ignores the guest-written bitmap (and so
+    /// overwrites the guest's data). Never set outside tests.</summary>
+    public bool FaultCopyIgnoresGuestWrites { get; init; }
 }

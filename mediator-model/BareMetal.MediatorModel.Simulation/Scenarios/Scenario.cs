@@ -53,7 +53,7 @@ public sealed class Scenario
         }
 
         Check.Range("imageGiB", ImageGiB, 0.001, 1e5);
-        Check.Range("horizonSeconds", HorizonSeconds, 1, 1e7);
+        Check.Range("horizonSeconds", HorizonSeconds, 0.001, 1e7);
         Check.Range("bucketSeconds", BucketSeconds, 0.001, HorizonSeconds);
         if (HorizonSeconds / BucketSeconds > 100_000)
         {
@@ -88,9 +88,19 @@ public sealed class Scenario
             throw new ScenarioException($"node.disk.capacityGB = {Node.Disk.CapacityGB} is smaller than imageGiB = {ImageGiB}");
         }
 
-        if (Boot.RegionGiB > ImageGiB || Workload.SpanGiB > ImageGiB || Workload.TableGiB > ImageGiB)
+        if (Boot.RegionGiB > ImageGiB)
         {
-            throw new ScenarioException("boot.regionGiB, workload.spanGiB and workload.tableGiB must fit in imageGiB");
+            throw new ScenarioException($"boot.regionGiB = {Boot.RegionGiB} must fit in imageGiB = {ImageGiB}");
+        }
+
+        if (Workload.Kind.StartsWith("fio", StringComparison.Ordinal) && Workload.SpanGiB > ImageGiB)
+        {
+            throw new ScenarioException($"workload.spanGiB = {Workload.SpanGiB} must fit in imageGiB = {ImageGiB}");
+        }
+
+        if (Workload.Kind == "ycsb" && Workload.TableGiB > ImageGiB)
+        {
+            throw new ScenarioException($"workload.tableGiB = {Workload.TableGiB} must fit in imageGiB = {ImageGiB}");
         }
 
         if (TrackContents && ImageBytes / 4096 > 16_000_000)

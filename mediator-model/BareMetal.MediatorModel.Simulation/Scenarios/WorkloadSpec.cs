@@ -38,8 +38,8 @@ public sealed class WorkloadSpec
         }
 
         Check.Range("workload.queueDepth", QueueDepth, 1, 32);
-        Check.Range("workload.spanGiB", SpanGiB, 0.01, 1e5);
-        Check.Range("workload.tableGiB", TableGiB, 0.01, 1e5);
+        Check.Range("workload.spanGiB", SpanGiB, 1e-6, 1e5);
+        Check.Range("workload.tableGiB", TableGiB, 1e-6, 1e5);
         Check.Range("workload.readFraction", ReadFraction, 0, 1);
         Check.Range("workload.cacheHitFraction", CacheHitFraction, 0, 1);
         Check.Range("workload.cpuUsPerOp", CpuUsPerOp, 0, 1e7);

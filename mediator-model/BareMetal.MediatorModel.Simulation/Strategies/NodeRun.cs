@@ -46,6 +46,9 @@ internal sealed class NodeRun : IEventHandler
 
     public string Strategy { get; }
 
+    /// <summary>Lets tests adjust the mediator's options (fault injection) before it is built.</summary>
+    public Func<MediatorOptions, MediatorOptions>? AdjustMediator { get; set; }
+
     public Xoshiro256 GuestRng { get; }
 
     public GuestOs? Guest { get; private set; }
@@ -154,6 +157,11 @@ internal sealed class NodeRun : IEventHandler
             IdleGapNs = prefetch ? (long)(_scenario.Prefetch.IdleGapMs * Time.Millisecond) : 0,
             AdaptiveReads = prefetch ? _trace.ReadCount * 95 / 100 : 0,
         };
+        if (AdjustMediator is not null)
+        {
+            options = AdjustMediator(options);
+        }
+
         var mediator = new AhciMediator(_sim, _hba, _memory, _server, _nic, Streaming, options);
         Mediator = mediator;
         var driver = new AhciGuestDriver(mediator, _memory, ncq: true);

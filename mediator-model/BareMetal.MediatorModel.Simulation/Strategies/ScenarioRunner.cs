@@ -57,7 +57,7 @@ public static class ScenarioRunner
         {
             var node = new NodeRun(sim, scenario, strategy, server, trace, sim.Random.Fork((ulong)i + 1));
             nodes.Add(node);
-            sim.At(Time.FromSeconds(scenario.Node.StaggerSeconds * i), starter, i);
+            sim.At(Time.FromSeconds(scenario.Node.StaggerSeconds * i), starter, 0, i);
         }
 
         var horizon = Time.FromSeconds(scenario.HorizonSeconds);
@@ -65,7 +65,12 @@ public static class ScenarioRunner
 
         // Beyond the horizon only the milestones matter: let copies and boots finish, without workload
         // accounting, so a slow strategy still reports its start-up time.
-        sim.RunUntil(() => nodes.TrueForAll(n => n.Guest is { OsReadyTime: >= 0 } && (n.Mediator is null || n.Mediator.Devirtualized) && (n.Strategy != "image-copy" || n.CopyCompleteTime >= 0)), horizon * 4);
+        // Checked once per simulated second: a per-event check would cost O(nodes) per event.
+        for (var t = horizon; t < horizon * 4 && sim.Pending > 0 && !nodes.TrueForAll(Settled); t += Time.Second)
+        {
+            sim.Run(t);
+        }
+
         foreach (var n in nodes)
         {
             n.Finish();
@@ -84,8 +89,12 @@ public static class ScenarioRunner
         }
 
         var first = nodes[0];
+
+        // The server link's busy share while copies were running (to the last copy's end), else over the horizon.
+        var copyWindow = nodes.TrueForAll(n => n.CopyCompleteTime >= 0) ? nodes.Max(n => n.CopyCompleteTime) : horizon;
         var readyBucket = first.Guest is { OsReadyTime: >= 0 } g0 ? (int)Math.Ceiling(Time.ToSeconds(g0.OsReadyTime) / bucketSeconds) : buckets;
         var devirtBucket = first.DevirtualizedTime >= 0 ? (int)Math.Ceiling(Time.ToSeconds(first.DevirtualizedTime) / bucketSeconds) : (first.Mediator is null ? readyBucket : buckets);
+        devirtBucket = Math.Max(devirtBucket, readyBucket); // "after" counts only whole buckets with the OS up and the VMM gone
         steadyThroughput = MeanRate(sum, readyBucket, buckets, bucketSeconds);
         var percent = double.IsNaN(baseline) || baseline <= 0 ? [] : sum.Select(v => Math.Round(v / bucketSeconds / baseline * 100, 3)).ToArray();
         var startups = nodes.Select(n => n.StartupSeconds).ToList();
@@ -102,7 +111,7 @@ public static class ScenarioRunner
             ThroughputPercent = percent,
             PercentWhileDeploying = percent.Length == 0 || first.Mediator is null ? double.NaN : Mean(percent, readyBucket, devirtBucket),
             PercentAfterDeployment = percent.Length == 0 ? double.NaN : Mean(percent, devirtBucket, buckets),
-            ServerLinkUtilization = Math.Min(1, server.Uplink.BusyNs / (double)horizon),
+            ServerLinkUtilization = Math.Min(1, server.Uplink.BusyNs / (double)Math.Max(1, copyWindow)),
             ServerRequests = server.Requests,
             Events = sim.EventsRun,
             Exits = first.Mediator?.Exits ?? 0,
@@ -119,6 +128,9 @@ public static class ScenarioRunner
         static double Mean(double[] values, int from, int to) =>
             to > from && from < values.Length ? values[from..Math.Min(to, values.Length)].Average() : double.NaN;
     }
+
+    private static bool Settled(NodeRun n) =>
+        n.Guest is { OsReadyTime: >= 0 } && (n.Mediator is null || n.Mediator.Devirtualized) && (n.Strategy != "image-copy" || n.CopyCompleteTime >= 0);
 
     /// <summary>FNV-1a: string.GetHashCode is randomized per process, and seeds must not be.</summary>
     internal static ulong StableHash(string s)

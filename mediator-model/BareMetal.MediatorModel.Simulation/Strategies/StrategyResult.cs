@@ -29,11 +29,8 @@ public sealed record StrategyResult
     /// <summary>Mean percent of bare metal after de-virtualization (or, with no VMM, after OS ready).</summary>
     public double PercentAfterDeployment { get; init; } = double.NaN;
 
-    /// <summary>Share of the horizon the server's uplink was busy.</summary>
+    /// <summary>Share of time the server's uplink was busy, until the last copy ended (or over the horizon).</summary>
     public double ServerLinkUtilization { get; init; }
-
-    /// <summary>Share of the horizon the first node's link was busy.</summary>
-    public double NodeLinkUtilization { get; init; }
 
     public long ServerRequests { get; init; }
 
