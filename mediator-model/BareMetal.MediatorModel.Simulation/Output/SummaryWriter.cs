@@ -42,7 +42,7 @@ public static class SummaryWriter
         {
             w.WriteStartObject();
             w.WriteString("scenario", result.Scenario.Name);
-            w.WriteNumber("seed", result.Scenario.Seed);
+            w.WriteNumber("seed", result.Seed);
             w.WriteNumber("nodes", result.Scenario.Node.Count);
             w.WriteString("workload", result.Scenario.Workload.Kind);
             Num(w, "bareMetalThroughput", result.BareMetalThroughput);

@@ -9,6 +9,9 @@ public sealed record RunResult
 
     public required IReadOnlyList<StrategyResult> Strategies { get; init; }
 
+    /// <summary>The seed the run used (the scenario's, or the override).</summary>
+    public ulong Seed { get; init; }
+
     /// <summary>Bare metal's steady workload throughput, in <see cref="ThroughputUnit"/> per second.</summary>
     public double BareMetalThroughput { get; init; }
 

@@ -42,6 +42,7 @@ public static class ScenarioRunner
         {
             Scenario = scenario,
             Strategies = results,
+            Seed = seed,
             BareMetalThroughput = baseline,
             ThroughputUnit = scenario.Workload.Kind == "ycsb" ? "ops/s" : "bytes/s",
         };
