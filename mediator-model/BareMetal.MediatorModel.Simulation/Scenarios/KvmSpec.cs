@@ -1,0 +1,29 @@
+namespace BareMetal.MediatorModel.Simulation.Scenarios;
+
+/// <summary>A conventional VMM (KVM + QEMU) whose guest disk is emulated in user space.</summary>
+public sealed class KvmSpec
+{
+    /// <summary>One exit to QEMU in user space and back.</summary>
+    public double ExitUs { get; set; } = 15;
+
+    /// <summary>Trapped register accesses per emulated disk command.</summary>
+    public int ExitsPerIo { get; set; } = 30;
+
+    /// <summary>QEMU copies each request's data through its own buffers.</summary>
+    public double CopyGBps { get; set; } = 2;
+
+    /// <summary>Extra CPU time of a guest under KVM (EPT, timer and APIC exits).</summary>
+    public double CpuOverhead { get; set; } = 0.10;
+
+    /// <summary>QEMU start and the guest's virtual firmware (SeaBIOS) before the guest OS boots.</summary>
+    public double GuestFirmwareSeconds { get; set; } = 3;
+
+    internal void Validate()
+    {
+        Check.Range("kvm.exitUs", ExitUs, 0, 1e6);
+        Check.Range("kvm.exitsPerIo", ExitsPerIo, 0, 10_000);
+        Check.Range("kvm.copyGBps", CopyGBps, 0.001, 1e4);
+        Check.Range("kvm.cpuOverhead", CpuOverhead, 0, 10);
+        Check.Range("kvm.guestFirmwareSeconds", GuestFirmwareSeconds, 0, 1e5);
+    }
+}

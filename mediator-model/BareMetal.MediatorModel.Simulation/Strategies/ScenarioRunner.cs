@@ -1,0 +1,152 @@
+using BareMetal.MediatorModel.Simulation.Devices;
+using BareMetal.MediatorModel.Simulation.Engine;
+using BareMetal.MediatorModel.Simulation.Guest;
+using BareMetal.MediatorModel.Simulation.Scenarios;
+
+namespace BareMetal.MediatorModel.Simulation.Strategies;
+
+/// <summary>Runs every strategy of a scenario, each in its own simulator seeded from the scenario
+/// seed and the strategy's name, so adding a strategy never changes another's numbers.</summary>
+public static class ScenarioRunner
+{
+    public static RunResult Run(Scenario scenario, ulong? seedOverride = null)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        scenario.Validate();
+        var seed = seedOverride ?? scenario.Seed;
+        var trace = BootTrace.Generate(scenario.Boot, seed);
+        var results = new List<StrategyResult>();
+        double baseline = double.NaN;
+        if (scenario.Workload.Kind != "idle")
+        {
+            var bare = RunStrategy(scenario, "bare-metal", seed, trace, double.NaN, out baseline);
+            if (scenario.Strategies.Contains("bare-metal"))
+            {
+                results.Add(bare);
+            }
+        }
+
+        foreach (var strategy in scenario.Strategies)
+        {
+            if (strategy == "bare-metal" && results.Count > 0)
+            {
+                continue;
+            }
+
+            results.Add(RunStrategy(scenario, strategy, seed, trace, baseline, out _));
+        }
+
+        // Keep the scenario's order.
+        results.Sort((a, b) => scenario.Strategies.IndexOf(a.Strategy).CompareTo(scenario.Strategies.IndexOf(b.Strategy)));
+        return new RunResult
+        {
+            Scenario = scenario,
+            Strategies = results,
+            Seed = seed,
+            BareMetalThroughput = baseline,
+            ThroughputUnit = scenario.Workload.Kind == "ycsb" ? "ops/s" : "bytes/s",
+        };
+    }
+
+    internal static StrategyResult RunStrategy(Scenario scenario, string strategy, ulong seed, BootTrace trace, double baseline, out double steadyThroughput)
+    {
+        var sim = new Simulator(seed ^ StableHash(strategy));
+        var server = new ImageServer(sim, scenario.Server);
+        var nodes = new List<NodeRun>(scenario.Node.Count);
+        var starter = new NodeStarter(nodes);
+        for (var i = 0; i < scenario.Node.Count; i++)
+        {
+            var node = new NodeRun(sim, scenario, strategy, server, trace, sim.Random.Fork((ulong)i + 1));
+            nodes.Add(node);
+            sim.At(Time.FromSeconds(scenario.Node.StaggerSeconds * i), starter, 0, i);
+        }
+
+        var horizon = Time.FromSeconds(scenario.HorizonSeconds);
+        sim.Run(horizon);
+
+        // Beyond the horizon only the milestones matter: let copies and boots finish, without workload
+        // accounting, so a slow strategy still reports its start-up time.
+        // Checked once per simulated second: a per-event check would cost O(nodes) per event.
+        for (var t = horizon; t < horizon * 4 && sim.Pending > 0 && !nodes.TrueForAll(Settled); t += Time.Second)
+        {
+            sim.Run(t);
+        }
+
+        foreach (var n in nodes)
+        {
+            n.Finish();
+        }
+
+        var bucketSeconds = scenario.BucketSeconds;
+        var buckets = (int)Math.Ceiling(scenario.HorizonSeconds / bucketSeconds);
+        var sum = new double[buckets];
+        foreach (var n in nodes)
+        {
+            var b = n.Buckets;
+            for (var i = 0; i < Math.Min(b.Length, buckets); i++)
+            {
+                sum[i] += b[i] / nodes.Count;
+            }
+        }
+
+        var first = nodes[0];
+
+        // The server link's busy share while copies were running (to the last copy's end), else over the horizon.
+        var copyWindow = nodes.TrueForAll(n => n.CopyCompleteTime >= 0) ? nodes.Max(n => n.CopyCompleteTime) : horizon;
+        var readyBucket = first.Guest is { OsReadyTime: >= 0 } g0 ? (int)Math.Ceiling(Time.ToSeconds(g0.OsReadyTime) / bucketSeconds) : buckets;
+        var devirtBucket = first.DevirtualizedTime >= 0 ? (int)Math.Ceiling(Time.ToSeconds(first.DevirtualizedTime) / bucketSeconds) : (first.Mediator is null ? readyBucket : buckets);
+        devirtBucket = Math.Max(devirtBucket, readyBucket); // "after" counts only whole buckets with the OS up and the VMM gone
+        steadyThroughput = MeanRate(sum, readyBucket, buckets, bucketSeconds);
+        var percent = double.IsNaN(baseline) || baseline <= 0 ? [] : sum.Select(v => Math.Round(v / bucketSeconds / baseline * 100, 3)).ToArray();
+        var startups = nodes.Select(n => n.StartupSeconds).ToList();
+        var horizonSeconds = scenario.HorizonSeconds;
+        return new StrategyResult
+        {
+            Strategy = strategy,
+            Nodes = nodes.Count,
+            StartupSeconds = startups.Average(),
+            StartupMaxSeconds = startups.Max(),
+            CopyCompleteSeconds = nodes.Exists(n => n.CopyCompleteTime < 0) ? double.NaN : nodes.Max(n => Time.ToSeconds(n.CopyCompleteTime)),
+            DevirtualizedSeconds = nodes.Exists(n => n.DevirtualizedTime < 0) ? double.NaN : nodes.Max(n => Time.ToSeconds(n.DevirtualizedTime)),
+            Phases = first.Phases,
+            ThroughputPercent = percent,
+            PercentWhileDeploying = percent.Length == 0 || first.Mediator is null ? double.NaN : Mean(percent, readyBucket, devirtBucket),
+            PercentAfterDeployment = percent.Length == 0 ? double.NaN : Mean(percent, devirtBucket, buckets),
+            ServerLinkUtilization = Math.Min(1, server.Uplink.BusyNs / (double)Math.Max(1, copyWindow)),
+            ServerRequests = server.Requests,
+            Events = sim.EventsRun,
+            Exits = first.Mediator?.Exits ?? 0,
+            Redirected = first.Mediator?.Redirected ?? 0,
+            CacheServed = first.Mediator?.CacheServed ?? 0,
+            Held = first.Mediator?.HeldCommands ?? 0,
+            Violations = nodes.Sum(n => n.Guest?.Violations ?? 0),
+            FirstViolation = nodes.Select(n => n.Guest?.FirstViolation).FirstOrDefault(v => v is not null),
+        };
+
+        static double MeanRate(double[] sum, int from, int to, double bucketSeconds) =>
+            to > from ? sum[from..to].Average() / bucketSeconds : double.NaN;
+
+        static double Mean(double[] values, int from, int to) =>
+            to > from && from < values.Length ? values[from..Math.Min(to, values.Length)].Average() : double.NaN;
+    }
+
+    private static bool Settled(NodeRun n) =>
+        n.Guest is { OsReadyTime: >= 0 } && (n.Mediator is null || n.Mediator.Devirtualized) && (n.Strategy != "image-copy" || n.CopyCompleteTime >= 0);
+
+    /// <summary>FNV-1a: string.GetHashCode is randomized per process, and seeds must not be.</summary>
+    internal static ulong StableHash(string s)
+    {
+        var h = 14695981039346656037UL;
+        foreach (var c in s)
+        {
+            h = unchecked((h ^ c) * 1099511628211UL);
+        }
+
+        return h;
+    }
+
+    private sealed class NodeStarter(List<NodeRun> nodes) : IEventHandler
+    {
+        public void OnEvent(int kind, long arg) => nodes[(int)arg].Start();
+    }
+}
