@@ -55,6 +55,7 @@ copy_mbs() { # connections
 rand_iops() { # iodepth
   fio --name=rand --ioengine=nbd --uri="nbd://127.0.0.1:$port/$name" --rw=randread --bs=4k \
       --iodepth="$1" --runtime="$runtime" --time_based --output-format=json 2>/dev/null |
+    sed -n '/^{/,$p' | # the nbd engine prints "fio: connected to NBD server" before the JSON
     python3 -c 'import json,sys; j=json.load(sys.stdin); print(round(j["jobs"][0]["read"]["iops"]))'
 }
 

@@ -1,4 +1,5 @@
 using BareMetal.ImageStore.Formats;
+using BareMetal.ImageStore.Formats.Raw;
 using BareMetal.ImageStore.Nbd.Counters;
 using BareMetal.ImageStore.Nbd.Wire;
 
@@ -24,7 +25,48 @@ public sealed class NbdExport
         ReadOnly = readOnly;
         Description = description;
         Counters = new ExportCounters(name, disk.Length);
+        // A raw disk is its file: reads go straight to pread, skipping per-read SEEK_DATA/SEEK_HOLE lookups.
+        _rawFile = disk.Backing is null && disk.Format is ImageFormat.Raw or ImageFormat.Iso && disk.GetType() == typeof(RawDisk);
+        if (readOnly)
+        {
+            _extents = new Lazy<ExtentCache?>(() => ExtentCache.Build(disk), LazyThreadSafetyMode.ExecutionAndPublication);
+        }
     }
+
+    private readonly bool _rawFile;
+    private readonly Lazy<ExtentCache?>? _extents;
+
+    /// <summary>Reads guest bytes (the fast path for raw files: one pread).</summary>
+    public void Read(long offset, Span<byte> dest)
+    {
+        if (_rawFile)
+        {
+            if (offset < 0 || dest.Length > Size - offset)
+            {
+                throw new ArgumentOutOfRangeException(nameof(offset), $"range {offset}+{dest.Length} is outside the disk (size {Size})");
+            }
+            Disk.File.ReadExactlyOrZero(offset, dest);
+            return;
+        }
+        Disk.Read(offset, dest);
+    }
+
+    /// <summary>
+    /// The allocation map of [offset, offset+length): cached for read-only exports, live otherwise.
+    /// Null when holes are not worth finding per request (a writable raw file, where SEEK_HOLE is slow).
+    /// </summary>
+    public IEnumerable<DiskExtent>? MapForRead(long offset, long length)
+    {
+        if (_extents?.Value is { } cache)
+        {
+            return cache.Query(offset, length);
+        }
+        return _rawFile ? null : Disk.Map(offset, length);
+    }
+
+    /// <summary>The allocation map for BLOCK_STATUS: cached when possible, else live.</summary>
+    public IEnumerable<DiskExtent> Map(long offset, long length) =>
+        _extents?.Value is { } cache ? cache.Query(offset, length) : Disk.Map(offset, length);
 
     public string Name { get; }
 

@@ -118,7 +118,7 @@ public sealed class BlockHttpExport : IAsyncDisposable
             for (var pos = start; pos < start + count;)
             {
                 var n = (int)Math.Min(buffer.Length, start + count - pos);
-                export.Disk.Read(pos, buffer.AsSpan(0, n));
+                export.Read(pos, buffer.AsSpan(0, n));
                 await response.Body.WriteAsync(buffer.AsMemory(0, n), ct);
                 export.Counters.Read(counters, pos, n);
                 pos += n;

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Net.Sockets;
 using BareMetal.ImageStore.Nbd.Exports;
 using BareMetal.ImageStore.Nbd.Session;
 using BareMetal.ImageStore.Nbd.Wire;
@@ -34,9 +35,18 @@ public sealed class NbdConnection : IDisposable
     private long _sendStartedAt;
     private volatile bool _transmitting;
 
+    /// <summary>Bytes of replies gathered before one send, when a receive brought many requests.</summary>
+    private const int MaxBatchBytes = 4 << 20;
+
+    private readonly Socket? _socket;
+
+    /// <param name="socket">When given, transmission runs on a dedicated thread with blocking socket calls:
+    /// one wake-up per receive (not two thread hops), and the replies to every request that arrived in one
+    /// receive go out in one gathered send. The handshake always runs on the pipe.</param>
     public NbdConnection(IExportProvider exports, PipeReader input, IReplyOutput output, string client,
-        NbdServerOptions? options = null, ILogger? logger = null, TimeProvider? time = null)
+        NbdServerOptions? options = null, ILogger? logger = null, TimeProvider? time = null, Socket? socket = null)
     {
+        _socket = socket;
         _exports = exports ?? throw new ArgumentNullException(nameof(exports));
         _input = input ?? throw new ArgumentNullException(nameof(input));
         _output = output ?? throw new ArgumentNullException(nameof(output));
@@ -106,6 +116,18 @@ public sealed class NbdConnection : IDisposable
                 handshake.BlockSizeAgreed, Export.Counters.Client(Client));
             _transmitting = true;
             Log.ExportChosen(_logger, Client, Export.Name, handshake.StructuredReplies, handshake.BaseAllocation);
+            if (_socket is { } socket)
+            {
+                // Requests the client sent right behind OPT_GO may already sit in the pipe's buffer.
+                byte[] leftover = [];
+                if (_input.TryRead(out var pending))
+                {
+                    leftover = pending.Buffer.ToArray();
+                    _input.AdvanceTo(pending.Buffer.End);
+                }
+                await Task.Factory.StartNew(() => TransmitBlocking(socket, session, leftover), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                return;
+            }
             await TransmitAsync(session, ct);
         }
         catch (NbdProtocolException e)
@@ -224,6 +246,147 @@ public sealed class NbdConnection : IDisposable
             if (disconnect || result.IsCompleted)
             {
                 return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The socket transmission loop: receive, run every complete request in the buffer in order, send
+    /// all their replies in one gathered send, repeat. Replies come back in request order (allowed).
+    /// </summary>
+    private void TransmitBlocking(Socket socket, NbdTransmission session, byte[] leftover)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(256 * 1024, leftover.Length));
+        var replies = new List<PooledReply>();
+        var segments = new List<ArraySegment<byte>>();
+        var batchBytes = 0;
+        leftover.CopyTo(buffer, 0);
+        int start = 0, end = leftover.Length;
+        try
+        {
+            while (true)
+            {
+                var disconnect = false;
+                while (end - start >= NbdProtocol.RequestHeaderLength)
+                {
+                    var request = NbdCodec.ParseRequest(buffer.AsSpan(start, NbdProtocol.RequestHeaderLength));
+                    var payloadLength = request.Type == NbdProtocol.CmdWrite ? (int)request.Length : 0;
+                    var need = NbdProtocol.RequestHeaderLength + payloadLength;
+                    if (end - start < need)
+                    {
+                        if (need > buffer.Length)
+                        {
+                            var bigger = ArrayPool<byte>.Shared.Rent(need);
+                            Buffer.BlockCopy(buffer, start, bigger, 0, end - start);
+                            ArrayPool<byte>.Shared.Return(buffer);
+                            buffer = bigger;
+                            end -= start;
+                            start = 0;
+                        }
+                        break;
+                    }
+                    if (request.Type == NbdProtocol.CmdDisc)
+                    {
+                        disconnect = true;
+                        break;
+                    }
+                    var reply = session.Execute(request, buffer.AsSpan(start + NbdProtocol.RequestHeaderLength, payloadLength));
+                    start += need;
+                    if (reply is not null)
+                    {
+                        replies.Add(reply);
+                        segments.Add(reply.Segment);
+                        batchBytes += reply.Length;
+                        if (batchBytes >= MaxBatchBytes)
+                        {
+                            Flush();
+                        }
+                    }
+                }
+                Flush();
+                if (disconnect)
+                {
+                    return;
+                }
+                if (start == end)
+                {
+                    start = end = 0;
+                }
+                else if (buffer.Length - end < 64 * 1024 && start > 0)
+                {
+                    Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
+                    end -= start;
+                    start = 0;
+                }
+                var n = socket.Receive(buffer, end, buffer.Length - end, SocketFlags.None);
+                if (n == 0)
+                {
+                    return;
+                }
+                end += n;
+            }
+        }
+        catch (NbdProtocolException e)
+        {
+            Failure = e.Message;
+            Log.ProtocolError(_logger, Client, e.Message);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
+        {
+            Failure ??= e.Message;
+        }
+        finally
+        {
+            foreach (var r in replies)
+            {
+                r.Dispose();
+            }
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        void Flush()
+        {
+            if (segments.Count == 0)
+            {
+                return;
+            }
+            Interlocked.Exchange(ref _sendStartedAt, _time.GetTimestamp());
+            try
+            {
+                var total = batchBytes;
+                var sent = socket.Send(segments, SocketFlags.None);
+                while (sent < total)
+                {
+                    // A partial gathered send: push the rest segment by segment.
+                    var skip = sent;
+                    foreach (var seg in segments)
+                    {
+                        if (skip >= seg.Count)
+                        {
+                            skip -= seg.Count;
+                            continue;
+                        }
+                        var part = seg.AsSpan(skip);
+                        while (!part.IsEmpty)
+                        {
+                            var k = socket.Send(part, SocketFlags.None);
+                            part = part[k..];
+                        }
+                        skip = 0;
+                    }
+                    sent = total;
+                }
+            }
+            finally
+            {
+                Interlocked.Exchange(ref _sendStartedAt, 0);
+                foreach (var r in replies)
+                {
+                    r.Dispose();
+                }
+                replies.Clear();
+                segments.Clear();
+                batchBytes = 0;
             }
         }
     }

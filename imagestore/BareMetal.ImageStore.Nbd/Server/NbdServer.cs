@@ -97,7 +97,7 @@ public sealed class NbdServer : IAsyncDisposable
         await Task.Yield();
         var stream = new NetworkStream(socket, ownsSocket: false);
         var input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: ReceiveBufferSize, minimumReadSize: 16 * 1024));
-        using var connection = new NbdConnection(_exports, input, new SocketReplyOutput(socket), client, _options, _logger, _time);
+        using var connection = new NbdConnection(_exports, input, new SocketReplyOutput(socket), client, _options, _logger, _time, socket);
         connection.Aborted += () =>
         {
             try

@@ -205,7 +205,7 @@ public sealed class NbdTransmission
         var reply = new PooledReply(NbdProtocol.SimpleReplyHeaderLength + (int)r.Length);
         try
         {
-            _export.Disk.Read((long)r.Offset, reply.Span[NbdProtocol.SimpleReplyHeaderLength..]);
+            _export.Read((long)r.Offset, reply.Span[NbdProtocol.SimpleReplyHeaderLength..]);
         }
         catch
         {
@@ -227,9 +227,9 @@ public sealed class NbdTransmission
         var length = (int)r.Length;
         Span<(long Start, int Length, bool Hole)> segments = stackalloc (long, int, bool)[MaxReadChunks];
         var count = 0;
-        if ((r.Flags & NbdProtocol.CmdFlagDf) == 0)
+        if ((r.Flags & NbdProtocol.CmdFlagDf) == 0 && _export.MapForRead(offset, length) is { } map)
         {
-            foreach (var e in _export.Disk.Map(offset, length))
+            foreach (var e in map)
             {
                 var hole = e.Zero && !e.Data;
                 if (count > 0 && segments[count - 1].Hole == hole)
@@ -275,7 +275,7 @@ public sealed class NbdTransmission
                 {
                     NbdCodec.WriteChunkHeader(s[pos..], flags, NbdProtocol.ReplyTypeOffsetData, r.Handle, (uint)(8 + len));
                     BinaryPrimitives.WriteUInt64BigEndian(s[(pos + 20)..], (ulong)start);
-                    _export.Disk.Read(start, s.Slice(pos + 28, len));
+                    _export.Read(start, s.Slice(pos + 28, len));
                     pos += 28 + len;
                 }
             }
@@ -293,7 +293,7 @@ public sealed class NbdTransmission
     {
         var max = (r.Flags & NbdProtocol.CmdFlagReqOne) != 0 ? 1 : NbdLimits.MaxExtentsPerReply;
         var descriptors = new List<(uint Length, uint Flags)>();
-        foreach (var e in _export.Disk.Map((long)r.Offset, r.Length))
+        foreach (var e in _export.Map((long)r.Offset, r.Length))
         {
             var flags = (e.Data ? 0 : NbdProtocol.StateHole) | (e.Zero ? NbdProtocol.StateZero : 0);
             var len = e.Length;

@@ -22,6 +22,9 @@ public sealed class PooledReply : IDisposable
 
     public Span<byte> Span => Memory.Span;
 
+    /// <summary>The reply as an array segment, for gathered socket sends.</summary>
+    public ArraySegment<byte> Segment => new(_buffer ?? throw new ObjectDisposedException(nameof(PooledReply)), 0, Length);
+
     /// <summary>Shrinks the reply when fewer bytes were written than reserved.</summary>
     public void Truncate(int length)
     {
