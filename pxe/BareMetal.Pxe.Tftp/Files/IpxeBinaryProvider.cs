@@ -3,7 +3,9 @@ namespace BareMetal.Pxe.Tftp.Files;
 /// <summary>
 /// The iPXE binaries of Debian's <c>ipxe</c> package (/usr/lib/ipxe), served by their bare names
 /// whatever the TFTP root holds. Only the listed names are reachable, so nothing else in that
-/// directory leaks.
+/// directory leaks. Debian links some of them out of that directory (ipxe.efi -> /boot/ipxe.efi),
+/// so each listed name is served from wherever its link finally points: the allow-list, not the
+/// directory, is the jail here.
 /// </summary>
 public sealed class IpxeBinaryProvider : ITftpFileProvider
 {
@@ -15,7 +17,8 @@ public sealed class IpxeBinaryProvider : ITftpFileProvider
 
     private readonly string _directory;
     private readonly HashSet<string> _names;
-    private RootDirectoryProvider? _inner;
+    private readonly Dictionary<string, RootDirectoryProvider> _byDirectory = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
 
     public IpxeBinaryProvider(string directory = DebianDirectory, IEnumerable<string>? names = null)
     {
@@ -29,15 +32,23 @@ public sealed class IpxeBinaryProvider : ITftpFileProvider
         {
             return TftpOpenResult.NotFound();
         }
-        // Resolved lazily: the package may be installed after the server starts.
-        if (_inner is null)
+        // Resolved per request: the package may be installed (or upgraded) after the server starts.
+        var path = Path.Join(_directory, relative);
+        if (!File.Exists(path))
         {
-            if (!Directory.Exists(_directory))
-            {
-                return TftpOpenResult.NotFound($"{relative}: iPXE is not installed ({_directory} is missing)");
-            }
-            _inner = new RootDirectoryProvider(_directory);
+            return TftpOpenResult.NotFound($"{relative}: iPXE is not installed ({path} is missing)");
         }
-        return _inner.Open(request with { Path = relative });
+        var real = new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path;
+        var directory = Path.GetDirectoryName(real) ?? "/";
+        RootDirectoryProvider inner;
+        lock (_lock)
+        {
+            if (!_byDirectory.TryGetValue(directory, out inner!))
+            {
+                inner = new RootDirectoryProvider(directory);
+                _byDirectory[directory] = inner;
+            }
+        }
+        return inner.Open(request with { Path = Path.GetFileName(real) });
     }
 }

@@ -7,4 +7,10 @@ public enum QemuFirmware
 
     /// <summary>OVMF (UEFI x64): QEMU's iPXE EFI ROM first, then EDK2's own PXE and HTTP boot.</summary>
     Uefi,
+
+    /// <summary>
+    /// OVMF with a virtio NIC and no option ROM: EDK2's own PXE client, which fetches its boot file
+    /// over TFTP (the path real UEFI servers take to reach iPXE).
+    /// </summary>
+    UefiNativePxe,
 }

@@ -73,9 +73,10 @@ public sealed class QemuPxeHarness : IAsyncDisposable
     public void StartQemu(QemuFirmware firmware, TimeSpan limit)
     {
         List<string> args = ["-accel", "tcg", "-m", "256", "-nographic", "-machine", "graphics=off", "-monitor", "none",
-            "-netdev", $"tap,id=n0,ifname={Tap},script=no,downscript=no", "-device", $"e1000,netdev=n0,mac={Mac}",
+            "-netdev", $"tap,id=n0,ifname={Tap},script=no,downscript=no",
+            "-device", firmware == QemuFirmware.UefiNativePxe ? $"virtio-net-pci,netdev=n0,mac={Mac},romfile=" : $"e1000,netdev=n0,mac={Mac}",
             "-boot", "n", "-serial", $"file:{SerialLog}"];
-        if (firmware == QemuFirmware.Uefi)
+        if (firmware is QemuFirmware.Uefi or QemuFirmware.UefiNativePxe)
         {
             var ovmf = Peer.Require("/usr/share/ovmf/OVMF.fd", "ovmf");
             args.AddRange(["-bios", ovmf]);

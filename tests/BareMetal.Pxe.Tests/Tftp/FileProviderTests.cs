@@ -132,6 +132,21 @@ public class FileProviderTests
     }
 
     [Test]
+    public void Ipxe_BinaryLinkedOutOfItsDirectory_IsServed_AsDebianInstallsIt()
+    {
+        // Debian: /usr/lib/ipxe/ipxe.efi -> /boot/ipxe.efi. Seen when OVMF's PXE asked for ipxe.efi.
+        using var lib = new TempDir();
+        using var boot = new TempDir();
+        File.WriteAllText(boot.File("ipxe.efi"), "efi");
+        File.WriteAllText(boot.File("other"), "no");
+        File.CreateSymbolicLink(lib.File("ipxe.efi"), boot.File("ipxe.efi"));
+        File.CreateSymbolicLink(lib.File("secret"), boot.File("other"));
+        var p = new IpxeBinaryProvider(lib.Path);
+        Assert.That(ReadAll(p.Open(Req("ipxe.efi"))), Is.EqualTo("efi"));
+        Assert.That(p.Open(Req("secret")).Error, Is.EqualTo(TftpErrorCode.FileNotFound), "links of names not on the allow-list stay out of reach");
+    }
+
+    [Test]
     public void Ipxe_MissingPackage_IsNotFoundWithAHint()
     {
         var r = new IpxeBinaryProvider("/nonexistent/ipxe").Open(Req("ipxe.efi"));
