@@ -30,6 +30,13 @@ public sealed class RawDisk : VirtualDisk
         AllocatedSize = AllocatedBytes(File),
     };
 
+    protected internal override bool TryReadDirect(long offset, Span<byte> dest)
+    {
+        // Holes read as zeros from the file itself, so the allocation map is not needed to read.
+        File.ReadExactlyOrZero(offset, dest);
+        return true;
+    }
+
     protected internal override BlockRun Lookup(long offset, long maxLength)
     {
         var dataAt = File.Seek(offset, data: true);
