@@ -15,7 +15,7 @@ public class IsoFuzzTests
 {
     private const int PureCases = 100_000;
     private const int ImageCases = 2_000;
-    private const int S = IsoSeedImage.Sector;
+    private const int S = IsoTestImage.Sector;
     private static readonly TimeSpan Budget = TimeSpan.FromSeconds(60);
 
     private static void Run(int cases, Action<int> body, string what)
@@ -43,13 +43,13 @@ public class IsoFuzzTests
     [Test]
     public void DirectoryRecordParse_MutatedRecords_OnlyCleanErrors()
     {
-        var image = IsoSeedImage.Build();
+        var image = IsoTestImage.Build();
         var seeds = new[]
         {
-            image[(IsoSeedImage.PrimaryRoot * S)..((IsoSeedImage.PrimaryRoot * S) + 300)],
-            image[(IsoSeedImage.JolietRoot * S)..((IsoSeedImage.JolietRoot * S) + 300)],
+            image[(IsoTestImage.PrimaryRoot * S)..((IsoTestImage.PrimaryRoot * S) + 300)],
+            image[(IsoTestImage.JolietRoot * S)..((IsoTestImage.JolietRoot * S) + 300)],
             // A record with a Rock Ridge system use area: SP, NM (continued), ST.
-            [.. IsoSeedImage.Record("X.TXT;1"u8.ToArray(), 24, 10, 0)[..0], .. RockRidgeRecord()],
+            [.. IsoTestImage.Record("X.TXT;1"u8.ToArray(), 24, 10, 0)[..0], .. RockRidgeRecord()],
         };
         var m = new Mutator(11);
         Run(PureCases, i =>
@@ -74,7 +74,7 @@ public class IsoFuzzTests
         var name = "X.TXT;1"u8.ToArray();
         var baseLen = 33 + name.Length + ((name.Length & 1) == 0 ? 1 : 0);
         var rec = new byte[baseLen + su.Length];
-        IsoSeedImage.Record(name, 24, 10, 0).CopyTo(rec, 0);
+        IsoTestImage.Record(name, 24, 10, 0).CopyTo(rec, 0);
         su.CopyTo(rec, baseLen);
         rec[0] = (byte)rec.Length;
         return rec;
@@ -83,7 +83,7 @@ public class IsoFuzzTests
     [Test]
     public void VolumeDescriptorParse_MutatedDescriptors_OnlyCleanErrors()
     {
-        var image = IsoSeedImage.Build();
+        var image = IsoTestImage.Build();
         var seeds = new[] { image[(16 * S)..(17 * S)], image[(17 * S)..(18 * S)], image[(18 * S)..(19 * S)] };
         var m = new Mutator(12);
         Run(PureCases, i =>
@@ -96,15 +96,15 @@ public class IsoFuzzTests
     [Test]
     public void BootCatalogParse_MutatedCatalogs_OnlyCleanErrors()
     {
-        var image = IsoSeedImage.Build();
-        var seed = image[(IsoSeedImage.Catalog * S)..((IsoSeedImage.Catalog + 1) * S)];
+        var image = IsoTestImage.Build();
+        var seed = image[(IsoTestImage.Catalog * S)..((IsoTestImage.Catalog + 1) * S)];
         var m = new Mutator(13);
         Run(PureCases, i =>
         {
             var bytes = m.Mutate(seed, 0, 160);
             if (i % 2 == 0 && bytes.Length >= ElToritoCatalog.EntrySize)
             {
-                IsoSeedImage.FixChecksum(bytes);   // get past the checksum half the time
+                IsoTestImage.FixChecksum(bytes);   // get past the checksum half the time
             }
             _ = ElToritoCatalog.Parse(bytes, 20, image.Length, "fuzz.iso");
         }, "boot catalog");
@@ -114,7 +114,7 @@ public class IsoFuzzTests
     [TestCase(false)]
     public void OpenWalkAndRead_MutatedImages_OnlyCleanErrors(bool joliet)
     {
-        var seed = IsoSeedImage.Build();
+        var seed = IsoTestImage.Build();
         using var dir = new TempDir();
         var path = dir.File("fuzz.iso");
         var m = new Mutator(joliet ? 14 : 15);

@@ -41,7 +41,7 @@ public class VmdkFuzzTests
     [Test]
     public void SparseHeaderParse_MutatedHeaders_OnlyCleanErrors()
     {
-        var seed = new VmdkSeedImage { Compressed = true }.Build()[..512];
+        var seed = new VmdkTestImage { Compressed = true }.Build()[..512];
         var m = new Mutator(1);
         Run(PureCases, n =>
         {
@@ -61,7 +61,7 @@ public class VmdkFuzzTests
     {
         var seeds = new[]
         {
-            Encoding.ASCII.GetBytes(new VmdkSeedImage { ParentHint = "p.vmdk" }.DescriptorText()),
+            Encoding.ASCII.GetBytes(new VmdkTestImage { ParentHint = "p.vmdk" }.DescriptorText()),
             "# Disk DescriptorFile\nversion=1\nCID=1\nparentCID=ffffffff\ncreateType=\"twoGbMaxExtentFlat\"\nRW 4194304 FLAT \"x-f001.vmdk\" 0\nRDONLY 2048 SPARSE \"x-s002.vmdk\"\nNOACCESS 8 ZERO\n"u8.ToArray(),
         };
         var m = new Mutator(2);
@@ -92,7 +92,7 @@ public class VmdkFuzzTests
     [TestCase(true, true)]
     public void OpenAndRead_MutatedImages_OnlyCleanErrors(bool compressed, bool footer)
     {
-        var img = new VmdkSeedImage { Compressed = compressed, GdInFooter = footer, CapacitySectors = 2048, GrainSectors = 8 };
+        var img = new VmdkTestImage { Compressed = compressed, GdInFooter = footer, CapacitySectors = 2048, GrainSectors = 8 };
         img.Grains[0] = img.Pattern(1);
         img.Grains[5] = null;
         img.Grains[200] = img.Pattern(2);
@@ -134,7 +134,7 @@ public class VmdkFuzzTests
     {
         using var dir = new TempDir();
         File.WriteAllBytes(dir.File("flat.raw"), new byte[64 * 512]);
-        var sparse = new VmdkSeedImage { CapacitySectors = 256 };
+        var sparse = new VmdkTestImage { CapacitySectors = 256 };
         sparse.Grains[1] = sparse.Pattern(3);
         File.WriteAllBytes(dir.File("s.vmdk"), sparse.Build());
         var seed = "# Disk DescriptorFile\nversion=1\nCID=1\nparentCID=ffffffff\ncreateType=\"custom\"\nRW 64 FLAT \"flat.raw\" 0\nRW 32 ZERO\nRW 256 SPARSE \"s.vmdk\"\n"u8.ToArray();

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
 
-namespace BareMetal.ImageStore.Formats.Tests.Vmdk;
+namespace BareMetal.ImageStore.Formats.Testing.Vmdk;
 
 /// <summary>
 /// Builds small hosted sparse VMDKs in memory, laid out like qemu's: header, embedded descriptor,

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace BareMetal.ImageStore.Formats.Tests.Iso;
+namespace BareMetal.ImageStore.Formats.Testing.Iso;
 
 /// <summary>
 /// A tiny hand-laid ISO 9660 image with a known layout, for unit and hostile tests (the interop tests

@@ -1,10 +1,10 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace BareMetal.Interop.Tests.Vhd;
+namespace BareMetal.ImageStore.Formats.Testing.Vhd;
 
 /// <summary>
-/// (A copy of the Formats.Tests builder: test projects share no code.) Writes small VHD files for tests, following Microsoft's VHD specification: a fixed disk (data +
+/// Writes small VHD files for tests, following Microsoft's VHD specification: a fixed disk (data +
 /// footer) or a dynamic / differencing disk (footer copy, dynamic header, BAT, parent locators,
 /// blocks each preceded by their MSB-first sector bitmap, footer). qemu-img cannot create a
 /// differencing VHD, so this is how the tests get one.

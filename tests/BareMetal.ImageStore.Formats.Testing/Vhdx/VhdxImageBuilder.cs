@@ -2,10 +2,10 @@ using System.Buffers.Binary;
 using System.Text;
 using BareMetal.ImageStore.Formats.Vhdx;
 
-namespace BareMetal.Interop.Tests.Vhdx;
+namespace BareMetal.ImageStore.Formats.Testing.Vhdx;
 
 /// <summary>
-/// (A copy of the Formats.Tests builder: test projects share no code.) Writes small VHDX files from scratch for tests (MS-VHDX layout: identifier, two headers, two
+/// Writes small VHDX files from scratch for tests (MS-VHDX layout: identifier, two headers, two
 /// region tables, a 1 MiB log, metadata, BAT, then payload and sector bitmap blocks). Independent of
 /// the reader under test except for the shared CRC-32C, which the interop tests prove against qemu.
 /// </summary>
