@@ -1,25 +1,41 @@
 using System.Net;
+using System.Net.Sockets;
 
 namespace BareMetal.Cli;
 
-/// <summary>Parses listen addresses as users write them: `127.0.0.1:6969`, `[::1]:69`, `:8080`, `off`.</summary>
+/// <summary>
+/// Parses listen addresses as users write them: `127.0.0.1:6969`, `[::1]:69`, `localhost:8080`,
+/// `:8080` or `8080` (loopback), and `off` where a service can be disabled.
+/// </summary>
 internal static class EndPointParser
 {
-    /// <summary>Null for "off"; throws <see cref="CliException"/> naming the flag otherwise.</summary>
-    public static IPEndPoint? Parse(string flag, string text)
+    /// <summary>
+    /// Null for "off" (when <paramref name="allowOff"/>); port 0 (pick a free port) only when
+    /// <paramref name="allowAnyPort"/>. Throws <see cref="CliException"/> naming the flag otherwise.
+    /// </summary>
+    public static IPEndPoint? Parse(string flag, string text, bool allowOff = true, bool allowAnyPort = false)
     {
-        if (string.Equals(text, "off", StringComparison.OrdinalIgnoreCase))
+        if (allowOff && string.Equals(text, "off", StringComparison.OrdinalIgnoreCase))
         {
             return null;
         }
-        if (text.StartsWith(':') && int.TryParse(text.AsSpan(1), out var onlyPort) && onlyPort is > 0 and <= 65535)
+        var candidate = text.StartsWith("localhost:", StringComparison.OrdinalIgnoreCase) ? "127.0.0.1" + text[9..] : text;
+        IPEndPoint? ep = null;
+        if (int.TryParse(candidate.TrimStart(':'), out var portOnly) && portOnly is >= 0 and <= 65535)
         {
-            return new IPEndPoint(IPAddress.Loopback, onlyPort);
+            ep = new IPEndPoint(IPAddress.Loopback, portOnly);
         }
-        if (IPEndPoint.TryParse(text, out var ep) && ep.Port != 0 && (text.Contains(':', StringComparison.Ordinal) && !text.StartsWith('[') ? text.Count(c => c == ':') == 1 : text.Contains("]:", StringComparison.Ordinal)))
+        else if (IPEndPoint.TryParse(candidate, out var parsed)
+                 // An IPv6 address needs brackets, or its last group would be taken for the port.
+                 && (parsed.AddressFamily == AddressFamily.InterNetwork ? candidate.Contains(':', StringComparison.Ordinal) : candidate.Contains("]:", StringComparison.Ordinal)))
+        {
+            ep = parsed;
+        }
+        if (ep is not null && (ep.Port != 0 || allowAnyPort))
         {
             return ep;
         }
-        throw new CliException($"{flag} '{text}': expected ADDRESS:PORT (e.g. 127.0.0.1:6969 or [::1]:6969) or 'off'");
+        var example = allowOff ? " or 'off'" : "";
+        throw new CliException($"{flag} '{text}': expected ADDRESS:PORT (e.g. 127.0.0.1:6969 or [::1]:6969){example}");
     }
 }

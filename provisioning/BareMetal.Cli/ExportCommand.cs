@@ -34,9 +34,9 @@ internal static class ExportCommand
             {
                 throw new CliException($"{path.FullName}: no such file");
             }
-            var nbdEndPoint = ParseEndPoint(parse.GetValue(nbd) ?? DefaultNbd, "--nbd");
+            var nbdEndPoint = EndPointParser.Parse("--nbd", parse.GetValue(nbd) ?? DefaultNbd, allowOff: false, allowAnyPort: true)!;
             var httpText = parse.GetValue(http);
-            var httpEndPoint = httpText is null ? null : ParseEndPoint(httpText, "--http");
+            var httpEndPoint = httpText is null ? null : EndPointParser.Parse("--http", httpText, allowOff: false, allowAnyPort: true);
             var exportName = parse.GetValue(name) ?? Path.GetFileNameWithoutExtension(path.Name);
             var ro = parse.GetValue(readOnly);
             var overlayFile = parse.GetValue(overlay);
@@ -121,22 +121,5 @@ internal static class ExportCommand
             length = b.Length;
         }
         return Qcow2Writer.Create(overlayPath, length, 65536, backingFile: path, backingFormat: format);
-    }
-
-    private static IPEndPoint ParseEndPoint(string text, string option)
-    {
-        if (int.TryParse(text.TrimStart(':'), out var portOnly) && portOnly is >= 0 and <= 65535)
-        {
-            return new IPEndPoint(IPAddress.Loopback, portOnly);
-        }
-        if (text.StartsWith("localhost:", StringComparison.OrdinalIgnoreCase))
-        {
-            text = "127.0.0.1" + text[9..];
-        }
-        if (!IPEndPoint.TryParse(text, out var ep) || !text.Contains(':', StringComparison.Ordinal))
-        {
-            throw new CliException($"{option} {text}: expected ADDR:PORT (e.g. 127.0.0.1:10809 or [::1]:10809)");
-        }
-        return ep;
     }
 }
