@@ -21,7 +21,9 @@ internal static class EndPointParser
         }
         var candidate = text.StartsWith("localhost:", StringComparison.OrdinalIgnoreCase) ? "127.0.0.1" + text[9..] : text;
         IPEndPoint? ep = null;
-        if (int.TryParse(candidate.TrimStart(':'), out var portOnly) && portOnly is >= 0 and <= 65535)
+        var portText = candidate.StartsWith(':') ? candidate[1..] : candidate;
+        // Digits only: "::1" is an address without a port, not port 1.
+        if (int.TryParse(portText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var portOnly) && portOnly <= 65535)
         {
             ep = new IPEndPoint(IPAddress.Loopback, portOnly);
         }

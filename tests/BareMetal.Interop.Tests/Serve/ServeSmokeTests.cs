@@ -62,6 +62,18 @@ public class ServeSmokeTests
         Assert.That(r.StdErr.Trim(), Does.StartWith("baremetal: --http 'not-an-address'"));
     }
 
+    [TestCase("::1")]
+    [TestCase("99999")]
+    [TestCase("127.0.0.1:0")]
+    [TestCase("10.0.0.1")]
+    public void Serve_WithAddressWithoutUsablePort_IsRefused(string address)
+    {
+        using var dir = new TempDir();
+        var r = Cli.Run("serve", "--data", dir.Path, "--http", address);
+        Assert.That(r.ExitCode, Is.EqualTo(2));
+        Assert.That(r.StdErr.Trim(), Is.EqualTo($"baremetal: --http '{address}': expected ADDRESS:PORT (e.g. 127.0.0.1:6969 or [::1]:6969) or 'off'"));
+    }
+
     public static int FreeTcpPort()
     {
         using var l = new TcpListener(IPAddress.Loopback, 0);
