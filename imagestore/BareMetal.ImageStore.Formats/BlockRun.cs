@@ -23,11 +23,17 @@ public enum BlockState
 /// host offset when one is allocated (else -1). For Encoded: a format-defined position.</param>
 /// <param name="Source">The file holding the bytes (null = the image's own file).</param>
 /// <param name="Tag">Format-defined extra information for Encoded runs (e.g. compressed length).</param>
-public readonly record struct BlockRun(long Length, BlockState State, long HostOffset = -1, FileSource? Source = null, long Tag = 0)
+/// <param name="FileHole">For Zero: the zeros are a hole in a host file that the format maps guest bytes
+/// onto one to one (fixed VHD, flat VMDK extent). qemu asks the file's block status there and reports
+/// such ranges as "zero" and "data" at once; maps say the same.</param>
+public readonly record struct BlockRun(long Length, BlockState State, long HostOffset = -1, FileSource? Source = null, long Tag = 0, bool FileHole = false)
 {
     public static BlockRun Unallocated(long length) => new(length, BlockState.Unallocated);
 
     public static BlockRun Zero(long length, long hostOffset = -1) => new(length, BlockState.Zero, hostOffset);
+
+    /// <summary>A hole in a raw-mapped host file: reads as zeros, mapped as zero and data (see <see cref="FileHole"/>).</summary>
+    public static BlockRun HoleInFile(long length, long hostOffset) => new(length, BlockState.Zero, hostOffset, FileHole: true);
 
     public static BlockRun Data(long length, long hostOffset, FileSource? source = null) => new(length, BlockState.Data, hostOffset, source);
 }

@@ -172,7 +172,7 @@ public abstract class VirtualDisk : IDisposable
                     yield return new DiskExtent(pos, n, depth, true, false, true, run.HostOffset);
                     break;
                 case BlockState.Zero:
-                    yield return new DiskExtent(pos, n, depth, true, true, false, run.HostOffset >= 0 ? run.HostOffset : null);
+                    yield return new DiskExtent(pos, n, depth, true, true, run.FileHole, run.HostOffset >= 0 ? run.HostOffset : null);
                     break;
                 case BlockState.Encoded:
                     yield return new DiskExtent(pos, n, depth, true, false, true, null, Compressed: true);

@@ -359,7 +359,7 @@ public sealed class VhdDisk : VirtualDisk
         }
         if (dataAt.Value > offset)
         {
-            return BlockRun.Zero(Math.Min(maxLength, dataAt.Value - offset), offset);
+            return BlockRun.HoleInFile(Math.Min(maxLength, dataAt.Value - offset), offset);
         }
         var holeAt = File.Seek(offset, data: false) ?? offset + maxLength;
         return BlockRun.Data(Math.Clamp(holeAt - offset, 1, Math.Min(maxLength, _dataEnd - offset)), offset);

@@ -54,7 +54,7 @@ internal sealed class VmdkExtent
         }
         if (dataAt.Value > host)
         {
-            return BlockRun.Zero(Math.Min(maxLength, dataAt.Value - host), host);
+            return BlockRun.HoleInFile(Math.Min(maxLength, dataAt.Value - host), host);
         }
         var holeAt = Source.Seek(host, data: false) ?? host + maxLength;
         return BlockRun.Data(Math.Clamp(holeAt - host, 1, maxLength), host, Source);

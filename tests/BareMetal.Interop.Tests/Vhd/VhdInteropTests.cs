@@ -75,22 +75,16 @@ public class VhdInteropTests
     }
 
     [Test]
-    public void MapJson_OfFixedVhd_AgreesWithQemuOnZerosAndOffsets()
+    public void MapJson_OfFixedVhd_EqualsQemuImgMap()
     {
         using var dir = new TempDir();
         var src = MakeQemuVhd(dir, "fixed", true);
-        var theirs = MapJson.Parse(Peer.Check(Peer.Require("qemu-img", "qemu-utils"), "map", "--output=json", "-f", "vpc", src));
+        // qemu passes a fixed VHD's block status through to the file: holes are "zero" and "data".
+        var expected = Peer.Check(Peer.Require("qemu-img", "qemu-utils"), "map", "--output=json", "-f", "vpc", src);
         var r = Cli.Run("image", "map", "--json", src);
         Assert.That(r.ExitCode, Is.EqualTo(0), r.StdErr);
-        var ours = MapJson.Parse(r.StdOut);
-        // qemu passes a fixed VHD's block status through to the file and reports holes as
-        // "zero": true, "data": true (its vpc driver always says DATA); our extents cannot say both,
-        // so holes are zero/not-data here. What matters agrees: the same ranges read as zeros, and
-        // every extent maps guest offset N to file offset N.
-        var length = ours.Sum(e => e.Length);
-        Assert.That(length, Is.EqualTo(theirs.Sum(e => e.Length)));
-        Assert.That(MapJson.ZeroGranules(ours, length), Is.EqualTo(MapJson.ZeroGranules(theirs, length)));
-        Assert.That(ours.All(e => e.Offset == e.Start), Is.True);
+        Assert.That(r.StdOut, Is.EqualTo(expected));
+        Assert.That(expected, Does.Contain("\"zero\": true, \"data\": true"), "the fixture has holes");
     }
 
     [Test]
