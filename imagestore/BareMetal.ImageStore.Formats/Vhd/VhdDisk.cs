@@ -270,6 +270,36 @@ public sealed class VhdDisk : VirtualDisk
         return path.StartsWith("./", StringComparison.Ordinal) ? path[2..] : path;
     }
 
+    /// <summary>
+    /// Walks the map (validating every lookup), then checks that the footer, its copy, the dynamic
+    /// header, the BAT and every allocated block occupy their own bytes of the file. qemu's vpc driver
+    /// has no check; these are the structural rules of the VHD specification.
+    /// </summary>
+    public override CheckReport Check(CancellationToken cancellationToken = default)
+    {
+        var report = base.Check(cancellationToken);
+        if (_header is null)
+        {
+            return report;
+        }
+        var regions = new FileRegions();
+        var fileLength = File.Length;
+        regions.Add(0, VhdFooter.Size, "the footer copy");
+        regions.Add((long)_footer.DataOffset, VhdDynamicHeader.Size, "the dynamic header");
+        regions.Add((long)_header.TableOffset, ((_header.MaxTableEntries * 4L) + 511) & ~511L, "the BAT");
+        var blockBytes = _bitmapBytes + (long)_header.BlockSize;
+        for (var i = 0; i < _bat.Length; i++)
+        {
+            if (_bat[i] != VhdBat.Unallocated)
+            {
+                regions.Add(_bat[i] * 512L, blockBytes, string.Create(CultureInfo.InvariantCulture, $"block {i}"));
+            }
+        }
+        regions.Add(fileLength - VhdFooter.Size, VhdFooter.Size, "the footer");
+        regions.Report(report, fileLength, cancellationToken);
+        return report;
+    }
+
     public override ImageDetails Describe()
     {
         var f = _footer;

@@ -31,11 +31,13 @@ public sealed class VhdxDisk : VirtualDisk
     private readonly VhdxBatEntry[] _bitmaps;
     private readonly string _creator;
     private readonly string? _parentName;
+    private readonly VhdxRegionTable _regions;
 
     private VhdxDisk(FileSource file, VirtualDisk? backing, VhdxHeader header, VhdxMetadata metadata, VhdxOverlay overlay,
-        VhdxBatEntry[] payload, VhdxBatEntry[] bitmaps, string creator, string? parentName)
+        VhdxBatEntry[] payload, VhdxBatEntry[] bitmaps, string creator, string? parentName, VhdxRegionTable regions)
         : base(file, backing)
     {
+        _regions = regions;
         _header = header;
         _metadata = metadata;
         _overlay = overlay;
@@ -66,7 +68,7 @@ public sealed class VhdxDisk : VirtualDisk
         {
             (backing, parentName) = OpenParent(file, context, layout.Metadata.ParentLocator!);
         }
-        return new VhdxDisk(file, backing, layout.Header, layout.Metadata, layout.Overlay, layout.Payload, layout.Bitmaps, layout.Creator, parentName);
+        return new VhdxDisk(file, backing, layout.Header, layout.Metadata, layout.Overlay, layout.Payload, layout.Bitmaps, layout.Creator, parentName, layout.Regions);
     }
 
     /// <summary>Reads and validates everything but the payload; I/O only through <paramref name="read"/>.</summary>
@@ -91,7 +93,7 @@ public sealed class VhdxDisk : VirtualDisk
         var regions = ReadRegionTable(read, overlay, header, effectiveLength, path);
         var metadata = ReadMetadata(read, overlay, regions.Metadata, path);
         var (payload, bitmaps) = ReadBat(read, overlay, regions.Bat, metadata, effectiveLength, path);
-        return new VhdxLayout(header, overlay, metadata, payload, bitmaps, creator);
+        return new VhdxLayout(header, overlay, metadata, payload, bitmaps, creator, regions);
     }
 
     private static ImageFormatException Error(string? path, ImageError reason, string problem) =>
@@ -291,6 +293,44 @@ public sealed class VhdxDisk : VirtualDisk
                 $"parent '{found}' has data write GUID {vhdx.DataWriteGuid} but parent_linkage expects {expected}");
         }
         return (parent, found);
+    }
+
+    /// <summary>
+    /// Walks the map (validating every lookup), then checks, like qemu's vhdx_check, that the header
+    /// section, the log, every region and every payload and sector bitmap block occupy their own bytes
+    /// of the file. Regions are as replayed from the log; the file is never written.
+    /// </summary>
+    public override CheckReport Check(CancellationToken cancellationToken = default)
+    {
+        var report = base.Check(cancellationToken);
+        var regions = new FileRegions();
+        regions.Add(0, HeaderSection, "the header section");
+        regions.Add((long)_header.LogOffset, _header.LogLength, "the log");
+        foreach (var r in _regions.Entries)
+        {
+            var what = r.Id == _regions.Bat.Id ? "the BAT region" : r.Id == _regions.Metadata.Id ? "the metadata region"
+                : string.Create(CultureInfo.InvariantCulture, $"region {r.Id}");
+            regions.Add(r.FileOffset, r.Length, what);
+        }
+        for (long i = 0; i < _payload.Length; i++)
+        {
+            var e = _payload[i];
+            if (e.State is VhdxBlockState.FullyPresent or VhdxBlockState.PartiallyPresent)
+            {
+                // The last block may be cut short at the end of the virtual disk (qemu allows it too).
+                var need = Math.Min(_metadata.BlockSize, _metadata.VirtualDiskSize - (i * _metadata.BlockSize));
+                regions.Add(e.FileOffset, need, string.Create(CultureInfo.InvariantCulture, $"payload block {i}"));
+            }
+        }
+        for (long c = 0; c < _bitmaps.Length; c++)
+        {
+            if (_bitmaps[c].State == VhdxBlockState.FullyPresent)
+            {
+                regions.Add(_bitmaps[c].FileOffset, BitmapBlockSize, string.Create(CultureInfo.InvariantCulture, $"sector bitmap block {c}"));
+            }
+        }
+        regions.Report(report, Math.Max(File.Length, _overlay.LastFileOffset), cancellationToken);
+        return report;
     }
 
     public override ImageDetails Describe()

@@ -296,4 +296,39 @@ public class VhdDiskTests
         Assert.That(VhdDisk.RunEnd(bitmap, 5, 40, true), Is.EqualTo(40));
         Assert.That(VhdDisk.RunEnd(bitmap, 83, 90, false), Is.EqualTo(90));
     }
+    [Test]
+    public void Check_OfAWellFormedDynamicVhd_IsClean()
+    {
+        var b = Dynamic();
+        b.Sectors[0] = Pattern(0x11);
+        b.Sectors[(3 << 11) + 5] = Pattern(0x22);
+        using var dir = new TempDir();
+        using var disk = OpenBytes(dir, b.BuildDynamic());
+        var report = disk.Check();
+        Assert.That(report.Findings, Is.Empty);
+    }
+
+    [Test]
+    public void Check_FindsTwoBlocksSharingBytes_AndABlockOverTheBat()
+    {
+        var b = Dynamic();
+        b.Sectors[0] = Pattern(0x11);
+        b.Sectors[1 << 11] = Pattern(0x22);
+        b.Sectors[2 << 11] = Pattern(0x33);
+        var bytes = b.BuildDynamic();
+        var header = (int)BinaryPrimitives.ReadUInt64BigEndian(bytes.AsSpan(16));
+        var bat = (int)BinaryPrimitives.ReadUInt64BigEndian(bytes.AsSpan(header + 16));
+        // Block 1 now points at block 0's sectors; block 2 at the BAT itself.
+        bytes.AsSpan(bat + 4, 4).Clear();
+        bytes.AsSpan(bat, 4).CopyTo(bytes.AsSpan(bat + 4, 4));
+        BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan(bat + 8), (uint)(bat / 512));
+        using var dir = new TempDir();
+        using var disk = OpenBytes(dir, bytes);
+        var report = disk.Check();
+        // Block 2 (moved onto the BAT, 1 MiB long) also runs into block 0: three findings.
+        Assert.That(report.Corruptions, Is.EqualTo(3), string.Join("\n", report.Findings));
+        Assert.That(report.Findings.Select(f => f.Message), Has.Some.Match("^block 0 at 0x800 \\(1049088 bytes\\) overlaps block 2$"));
+        Assert.That(report.Findings.Select(f => f.Message), Has.Some.Match("^block 1 at 0x[0-9a-f]+ \\(1049088 bytes\\) overlaps block 0$"));
+        Assert.That(report.Findings.Select(f => f.Message), Has.Some.Match("^block 2 at 0x[0-9a-f]+ \\(1049088 bytes\\) overlaps the BAT$"));
+    }
 }

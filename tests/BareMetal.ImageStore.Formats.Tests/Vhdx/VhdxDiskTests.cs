@@ -384,4 +384,31 @@ public class VhdxDiskTests
         Assert.That(disk.Describe().Features["creator"], Is.EqualTo("BareMetal test builder"));
         Assert.That(Encoding.ASCII.GetString(File.ReadAllBytes(dir.File("a.vhdx")), 0, 8), Is.EqualTo("vhdxfile"));
     }
+    [Test]
+    public void Check_OfAWellFormedDynamicVhdx_IsClean()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("d.vhdx");
+        File.WriteAllBytes(path, Sample().Build());
+        using var disk = DiskImage.Open(path);
+        Assert.That(disk.Check().Findings, Is.Empty);
+    }
+
+    [Test]
+    public void Check_FindsPayloadBlocksSharingBytes_AndABlockOverTheMetadata()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("d.vhdx");
+        var bytes = Sample().Build();
+        const int bat = 3 * MiB; // where VhdxImageBuilder puts the BAT
+        var first = BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(bat));
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(bat + 16), first);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(bat + 40), (2UL * MiB) | (ulong)VhdxBlockState.FullyPresent);
+        File.WriteAllBytes(path, bytes);
+        using var disk = DiskImage.Open(path);
+        var report = disk.Check();
+        Assert.That(report.Corruptions, Is.EqualTo(2), string.Join("\n", report.Findings));
+        Assert.That(report.Findings.Select(f => f.Message), Has.Some.Match("^payload block 2 at 0x[0-9a-f]+ \\(1048576 bytes\\) overlaps payload block 0$"));
+        Assert.That(report.Findings.Select(f => f.Message), Has.Some.Match("^(payload block 5 at 0x200000 .* overlaps the metadata region|the metadata region at 0x200000 .* overlaps payload block 5)$"));
+    }
 }

@@ -72,6 +72,8 @@ public class VhdInteropTests
         var actual = Cli.Run("image", "map", "--json", src);
         Assert.That(actual.ExitCode, Is.EqualTo(0), actual.StdErr);
         Assert.That(actual.StdOut, Is.EqualTo(expected));
+        var verify = Cli.Run("image", "verify", src);
+        Assert.That(verify.ExitCode, Is.EqualTo(0), "qemu-img's VHD passes our structural check: " + verify.StdOut + verify.StdErr);
     }
 
     [Test]

@@ -68,6 +68,8 @@ public class VhdxInteropTests
         using var disk = DiskImage.Open(src);
         Assert.That(disk.Describe().Subformat, Is.EqualTo(subformat));
         Assert.That(disk.Describe().ClusterSize, Is.EqualTo(int.Parse(blockSize.TrimEnd('M'), System.Globalization.CultureInfo.InvariantCulture) * MiB));
+        var verify = Cli.Run("image", "verify", src);
+        Assert.That(verify.ExitCode, Is.EqualTo(0), "qemu-img's VHDX passes our structural check: " + verify.StdOut + verify.StdErr);
     }
 
     [Test]
