@@ -448,6 +448,7 @@ public sealed class Qcow2Disk : VirtualDisk
             // Data, L2, L1 and refcounts were all written through in dependency order; one fsync
             // makes every acknowledged write durable.
             File.Flush();
+            _refcounts.ReleaseFreed();
         }
     }
 

@@ -4,8 +4,11 @@ namespace BareMetal.ImageStore.Formats.Qcow2;
 
 /// <summary>
 /// The two-level refcount structure (qcow2.rst, "Host cluster management"): the refcount table in
-/// memory, refcount blocks read and written in place. Used by the writer to allocate clusters (always
-/// at the end of the file, never reusing freed space) and by the checker to read stored refcounts.
+/// memory, refcount blocks read and written in place. Used by the writer to allocate clusters and by
+/// the checker to read stored refcounts. Allocation takes a cluster freed earlier in this session
+/// when there is one, else grows the file. A freed cluster becomes reusable only after the next
+/// flush (<see cref="ReleaseFreed"/>): by then the L2 update that dropped it is durable, so a crash
+/// can never leave an old L2 entry on disk pointing at a cluster that now holds other data.
 /// Not thread-safe: the writer calls it under its metadata lock.
 /// </summary>
 internal sealed class Qcow2Refcounts
@@ -23,6 +26,8 @@ internal sealed class Qcow2Refcounts
     private readonly int _clusterBits;
     private readonly int _order;
     private ulong[] _table;
+    private readonly List<long> _freedSinceFlush = [];
+    private readonly SortedSet<long> _reusable = [];
 
     private Qcow2Refcounts(FileSource file, int clusterBits, int order, long tableOffset, ulong[] table, long fileEnd)
     {
@@ -142,9 +147,32 @@ internal sealed class Qcow2Refcounts
         }
     }
 
-    /// <summary>Takes <paramref name="count"/> contiguous clusters at the end of the file with refcount 1.</summary>
+    /// <summary>Clusters freed before the last flush and not yet reused.</summary>
+    public int ReusableClusters => _reusable.Count;
+
+    /// <summary>Called after a flush: clusters freed before it may now be handed out again.</summary>
+    public void ReleaseFreed()
+    {
+        foreach (var c in _freedSinceFlush)
+        {
+            _reusable.Add(c);
+        }
+        _freedSinceFlush.Clear();
+    }
+
+    /// <summary>
+    /// Takes <paramref name="count"/> contiguous clusters with refcount 1: a single cluster comes from
+    /// the reusable set (lowest first) when it has one, anything else from the end of the file.
+    /// </summary>
     public long Allocate(int count)
     {
+        if (count == 1 && _reusable.Count > 0)
+        {
+            var cluster = _reusable.Min;
+            _reusable.Remove(cluster);
+            Adjust(cluster, +1);
+            return cluster << _clusterBits;
+        }
         var offset = FileEnd;
         FileEnd += (long)count << _clusterBits;
         for (var i = 0; i < count; i++)
@@ -190,6 +218,10 @@ internal sealed class Qcow2Refcounts
         }
         SetEntry(word, sub, _order, value);
         _file.Write(at, word);
+        if (value == 0)
+        {
+            _freedSinceFlush.Add(cluster);
+        }
     }
 
     /// <summary>Reads the stored refcount of host cluster <paramref name="cluster"/>.</summary>

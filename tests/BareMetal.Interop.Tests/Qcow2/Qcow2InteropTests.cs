@@ -277,6 +277,49 @@ public class Qcow2InteropTests
         AssertMapsMatch(overlay, exact: false);
     }
 
+    [Test]
+    public void ClustersFreedByOverwritingCompressedData_AreReusedAfterAFlush_AndTheImageStaysClean()
+    {
+        using var dir = new TempDir();
+        const int cluster = 65536;
+        const int half = 4 << 20;
+        // 4 MiB of half-random clusters (they compress to about half) and 4 MiB unwritten.
+        var model = new byte[2 * half];
+        var rng = new Random(7);
+        for (var c = 0; c < half / cluster; c++)
+        {
+            rng.NextBytes(model.AsSpan(c * cluster, cluster / 2));
+        }
+        File.WriteAllBytes(dir.File("src.raw"), model);
+        var path = dir.File("c.qcow2");
+        Peer.Check(QemuImg, "convert", "-c", "-f", "raw", "-O", "qcow2", "-o", $"cluster_size={N(cluster)}", dir.File("src.raw"), path);
+        long grownBy;
+        using (var disk = DiskImage.Open(path, new OpenOptions { Writable = true }))
+        {
+            // Overwriting every compressed cluster moves it to a cluster of its own and frees the
+            // compressed bytes; the flush makes those clusters reusable.
+            for (var off = 0; off < half; off += cluster)
+            {
+                Write(disk, model, off, cluster, (byte)(off / cluster));
+            }
+            disk.Flush();
+            var before = new FileInfo(path).Length;
+            for (var off = half; off < 2 * half; off += cluster)
+            {
+                Write(disk, model, off, cluster, (byte)(0x80 + (off / cluster)));
+            }
+            disk.Flush();
+            grownBy = new FileInfo(path).Length - before;
+        }
+        // Without reuse the second half would add 64 clusters; the freed compressed space (about 32
+        // clusters) is used first.
+        Assert.That(grownBy, Is.LessThan(48L * cluster), "freed clusters were reused");
+        File.WriteAllBytes(dir.File("model.raw"), model);
+        AssertQemuCheckClean(path);
+        var cmp = Peer.Run(QemuImg, ["compare", "-F", "raw", path, dir.File("model.raw")]);
+        Assert.That(cmp.ExitCode, Is.EqualTo(0), cmp.StdOut + cmp.StdErr);
+    }
+
     private static void Write(VirtualDisk disk, byte[] model, long offset, int length, byte value)
     {
         var data = new byte[length];
