@@ -1,3 +1,4 @@
+using System.Globalization;
 namespace BareMetal.ImageStore.Formats.Iso;
 
 /// <summary>
@@ -53,6 +54,58 @@ public sealed class IsoFileSystem
 
     private string Path => _disk.Path;
 
+    /// <summary>ISO 9660 logical sectors are 2048 bytes.</summary>
+    public const int SectorSize = IsoVolumeDescriptor.Size;
+
+    /// <summary>
+    /// What `image info` shows for an ISO: the volume label, which name trees it has, and its El Torito
+    /// boot entries (platform, emulation, load size) — enough to tell a BIOS/UEFI installer from a data
+    /// disc. A damaged file system is reported as a feature rather than failing the whole command.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> DescribeFeatures(VirtualDisk disk)
+    {
+        var features = new Dictionary<string, string>();
+        IsoFileSystem fs;
+        try
+        {
+            fs = Open(disk);
+        }
+        catch (ImageFormatException e)
+        {
+            features["problem"] = e.Problem;
+            return features;
+        }
+        features["volume-id"] = fs.VolumeId;
+        features["joliet"] = fs.IsJoliet ? "true" : "false";
+        features["rock-ridge"] = fs.HasRockRidge ? "true" : "false";
+        if (fs.BootCatalog is not { } catalog)
+        {
+            features["el-torito"] = "none";
+            return features;
+        }
+        features["el-torito"] = string.Join(", ", catalog.Entries.Select(e => string.Create(CultureInfo.InvariantCulture,
+            $"{PlatformName(e.Platform)} {EmulationName(e.Emulation)}{(e.Bootable ? "" : " (not bootable)")} {e.SectorCount * 512L} bytes at sector {e.LoadRba}")));
+        return features;
+    }
+
+    private static string PlatformName(ElToritoPlatform p) => p switch
+    {
+        ElToritoPlatform.X86 => "bios",
+        ElToritoPlatform.Efi => "uefi",
+        ElToritoPlatform.PowerPc => "powerpc",
+        ElToritoPlatform.Mac => "mac",
+        _ => string.Create(CultureInfo.InvariantCulture, $"platform-0x{(byte)p:x2}"),
+    };
+
+    private static string EmulationName(ElToritoEmulation e) => e switch
+    {
+        ElToritoEmulation.NoEmulation => "no-emulation",
+        ElToritoEmulation.Floppy12M => "floppy-1.2M",
+        ElToritoEmulation.Floppy144M => "floppy-1.44M",
+        ElToritoEmulation.Floppy288M => "floppy-2.88M",
+        _ => "hard-disk",
+    };
+
     /// <summary>Reads the volume descriptors and picks the tree: Joliet when present (unless told not to).</summary>
     public static IsoFileSystem Open(VirtualDisk disk, bool preferJoliet = true)
     {
@@ -99,14 +152,14 @@ public sealed class IsoFileSystem
         var volume = useJoliet ? joliet!.Value : primary.Value;
         CheckExtent(disk, volume.LogicalBlockSize, volume.Root!.Value.ExtentLba, volume.Root.Value.DataLength, "/");
         // Rock Ridge: the root's "." record starts its system use area with SUSP "SP" (LEN_SKP at byte 6).
-        var rockRidge = false;
-        var skip = 0;
-        if (!useJoliet)
+        // Checked on the primary tree even when names come from Joliet, so info can say it is there.
+        if (useJoliet)
         {
-            var first = ReadSelfRecord(disk, volume);
-            rockRidge = first.HasSharingProtocolMarker;
-            skip = first.SuspSkipBytes;
+            CheckExtent(disk, primary.Value.LogicalBlockSize, primary.Value.Root!.Value.ExtentLba, primary.Value.Root.Value.DataLength, "/");
         }
+        var first = ReadSelfRecord(disk, primary.Value);
+        var rockRidge = first.HasSharingProtocolMarker;
+        var skip = useJoliet ? 0 : first.SuspSkipBytes;
         return new IsoFileSystem(disk, volume, useJoliet, rockRidge, skip, boot);
     }
 

@@ -28,6 +28,8 @@ public sealed class RawDisk : VirtualDisk
         Path = Path,
         VirtualSize = Length,
         AllocatedSize = AllocatedBytes(File),
+        ClusterSize = _format == ImageFormat.Iso ? Iso.IsoFileSystem.SectorSize : null,
+        Features = _format == ImageFormat.Iso ? Iso.IsoFileSystem.DescribeFeatures(this) : new Dictionary<string, string>(),
     };
 
     protected internal override bool TryReadDirect(long offset, Span<byte> dest)

@@ -141,6 +141,15 @@ public partial class IsoInteropTests
         var bios = new byte[2048];
         disk.Read(cat.Entries[0].LoadRba * 2048L, bios);
         Assert.That(bios.All(b => b == 0xB1), Is.True);
+
+        // `image info` says the same in words: label, name trees, and each boot entry.
+        var info = Cli.Run("image", "info", iso);
+        Assert.That(info.ExitCode, Is.EqualTo(0), info.StdErr);
+        Assert.That(info.StdOut, Does.Contain("volume-id: BM_TEST").And.Contain("joliet: true").And.Contain("rock-ridge: true"));
+        var e0 = cat.Entries[0];
+        var e1 = cat.Entries[1];
+        Assert.That(info.StdOut, Does.Contain(FormattableString.Invariant(
+            $"el-torito: bios no-emulation {e0.SectorCount * 512} bytes at sector {e0.LoadRba}, uefi no-emulation {e1.SectorCount * 512} bytes at sector {e1.LoadRba}")));
     }
 
     [Test]
