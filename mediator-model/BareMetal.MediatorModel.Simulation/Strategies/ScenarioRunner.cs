@@ -17,9 +17,10 @@ public static class ScenarioRunner
         var trace = BootTrace.Generate(scenario.Boot, seed);
         var results = new List<StrategyResult>();
         double baseline = double.NaN;
+        double[] curve = [];
         if (scenario.Workload.Kind != "idle")
         {
-            var bare = RunStrategy(scenario, "bare-metal", seed, trace, double.NaN, out baseline);
+            var bare = RunStrategy(scenario, "bare-metal", seed, trace, new Baseline(double.NaN, []), out baseline, out curve);
             if (scenario.Strategies.Contains("bare-metal"))
             {
                 results.Add(bare);
@@ -33,7 +34,7 @@ public static class ScenarioRunner
                 continue;
             }
 
-            results.Add(RunStrategy(scenario, strategy, seed, trace, baseline, out _));
+            results.Add(RunStrategy(scenario, strategy, seed, trace, new Baseline(baseline, curve), out _, out _));
         }
 
         // Keep the scenario's order.
@@ -48,7 +49,12 @@ public static class ScenarioRunner
         };
     }
 
-    internal static StrategyResult RunStrategy(Scenario scenario, string strategy, ulong seed, BootTrace trace, double baseline, out double steadyThroughput)
+    /// <summary>Bare metal's mean rate once its OS is up, and its rate per bucket counted from that moment
+    /// (a workload warms up its caches, so a strategy's k-th bucket after its own OS-ready is compared with
+    /// bare metal's k-th; beyond bare metal's horizon, with the mean).</summary>
+    internal readonly record struct Baseline(double Mean, double[] SinceReady);
+
+    internal static StrategyResult RunStrategy(Scenario scenario, string strategy, ulong seed, BootTrace trace, Baseline baseline, out double steadyThroughput, out double[] sinceReady)
     {
         var sim = new Simulator(seed ^ StableHash(strategy));
         var server = new ImageServer(sim, scenario.Server);
@@ -97,7 +103,8 @@ public static class ScenarioRunner
         var devirtBucket = first.DevirtualizedTime >= 0 ? (int)Math.Ceiling(Time.ToSeconds(first.DevirtualizedTime) / bucketSeconds) : (first.Mediator is null ? readyBucket : buckets);
         devirtBucket = Math.Max(devirtBucket, readyBucket); // "after" counts only whole buckets with the OS up and the VMM gone
         steadyThroughput = MeanRate(sum, readyBucket, buckets, bucketSeconds);
-        var percent = double.IsNaN(baseline) || baseline <= 0 ? [] : sum.Select(v => Math.Round(v / bucketSeconds / baseline * 100, 3)).ToArray();
+        sinceReady = readyBucket < buckets ? sum[readyBucket..].Select(v => v / bucketSeconds).ToArray() : [];
+        var percent = double.IsNaN(baseline.Mean) || baseline.Mean <= 0 ? [] : sum.Select((v, i) => Math.Round(v / bucketSeconds / Reference(baseline, i - readyBucket) * 100, 3)).ToArray();
         var startups = nodes.Select(n => n.StartupSeconds).ToList();
         var horizonSeconds = scenario.HorizonSeconds;
         return new StrategyResult
@@ -106,13 +113,14 @@ public static class ScenarioRunner
             Nodes = nodes.Count,
             StartupSeconds = startups.Average(),
             StartupMaxSeconds = startups.Max(),
+            NodeStartupSeconds = startups,
             CopyCompleteSeconds = nodes.Exists(n => n.CopyCompleteTime < 0) ? double.NaN : nodes.Max(n => Time.ToSeconds(n.CopyCompleteTime)),
             DevirtualizedSeconds = nodes.Exists(n => n.DevirtualizedTime < 0) ? double.NaN : nodes.Max(n => Time.ToSeconds(n.DevirtualizedTime)),
             Phases = first.Phases,
             ThroughputPercent = percent,
             PercentWhileDeploying = percent.Length == 0 || first.Mediator is null ? double.NaN : Mean(percent, readyBucket, devirtBucket),
             PercentAfterDeployment = percent.Length == 0 ? double.NaN : Mean(percent, devirtBucket, buckets),
-            ServerLinkUtilization = Math.Min(1, server.Uplink.BusyNs / (double)Math.Max(1, copyWindow)),
+            ServerLinkUtilization = Math.Min(1, server.UplinkBusyNs / (double)Math.Max(1, copyWindow)),
             ServerRequests = server.Requests,
             Events = sim.EventsRun,
             Exits = first.Mediator?.Exits ?? 0,
@@ -122,6 +130,9 @@ public static class ScenarioRunner
             Violations = nodes.Sum(n => n.Guest?.Violations ?? 0),
             FirstViolation = nodes.Select(n => n.Guest?.FirstViolation).FirstOrDefault(v => v is not null),
         };
+
+        static double Reference(Baseline b, int sinceReady) =>
+            sinceReady >= 0 && sinceReady < b.SinceReady.Length && b.SinceReady[sinceReady] > 0 ? b.SinceReady[sinceReady] : b.Mean;
 
         static double MeanRate(double[] sum, int from, int to, double bucketSeconds) =>
             to > from ? sum[from..to].Average() / bucketSeconds : double.NaN;
