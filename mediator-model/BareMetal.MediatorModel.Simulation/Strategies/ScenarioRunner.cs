@@ -1,6 +1,7 @@
 using BareMetal.MediatorModel.Simulation.Devices;
 using BareMetal.MediatorModel.Simulation.Engine;
 using BareMetal.MediatorModel.Simulation.Guest;
+using BareMetal.MediatorModel.Simulation.Real;
 using BareMetal.MediatorModel.Simulation.Scenarios;
 
 namespace BareMetal.MediatorModel.Simulation.Strategies;
@@ -9,7 +10,32 @@ namespace BareMetal.MediatorModel.Simulation.Strategies;
 /// seed and the strategy's name, so adding a strategy never changes another's numbers.</summary>
 public static class ScenarioRunner
 {
-    public static RunResult Run(Scenario scenario, ulong? seedOverride = null)
+    /// <summary>Real-network mode: one node runs the seed's VMM against a real NBD export (its size is
+    /// the image size) and mirrors its disk into <paramref name="real"/>'s file; contents are tracked
+    /// and checked. The bare-metal baseline, if the workload needs one, stays modelled.</summary>
+    public static RunResult RunReal(Scenario scenario, RealNetworkMode real, ulong? seedOverride = null)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        ArgumentNullException.ThrowIfNull(real);
+        scenario.ImageGiB = real.ImageBytes / (double)(1L << 30);
+        scenario.Node.Count = 1;
+        scenario.TrackContents = true;
+        scenario.Strategies = ["vmm"];
+        real.ContentSeed = seedOverride ?? scenario.Seed;
+        real.Start();
+        try
+        {
+            return Run(scenario, seedOverride, real);
+        }
+        finally
+        {
+            real.Stop();
+        }
+    }
+
+    public static RunResult Run(Scenario scenario, ulong? seedOverride = null) => Run(scenario, seedOverride, null);
+
+    private static RunResult Run(Scenario scenario, ulong? seedOverride, RealNetworkMode? real)
     {
         ArgumentNullException.ThrowIfNull(scenario);
         scenario.Validate();
@@ -20,7 +46,7 @@ public static class ScenarioRunner
         double[] curve = [];
         if (scenario.Workload.Kind != "idle")
         {
-            var bare = RunStrategy(scenario, "bare-metal", seed, trace, new Baseline(double.NaN, []), out baseline, out curve);
+            var bare = RunStrategy(scenario, "bare-metal", seed, trace, new Baseline(double.NaN, []), out baseline, out curve, null);
             if (scenario.Strategies.Contains("bare-metal"))
             {
                 results.Add(bare);
@@ -34,7 +60,7 @@ public static class ScenarioRunner
                 continue;
             }
 
-            results.Add(RunStrategy(scenario, strategy, seed, trace, new Baseline(baseline, curve), out _, out _));
+            results.Add(RunStrategy(scenario, strategy, seed, trace, new Baseline(baseline, curve), out _, out _, strategy == "vmm" ? real : null));
         }
 
         // Keep the scenario's order.
@@ -54,7 +80,7 @@ public static class ScenarioRunner
     /// bare metal's k-th; beyond bare metal's horizon, with the mean).</summary>
     internal readonly record struct Baseline(double Mean, double[] SinceReady);
 
-    internal static StrategyResult RunStrategy(Scenario scenario, string strategy, ulong seed, BootTrace trace, Baseline baseline, out double steadyThroughput, out double[] sinceReady)
+    internal static StrategyResult RunStrategy(Scenario scenario, string strategy, ulong seed, BootTrace trace, Baseline baseline, out double steadyThroughput, out double[] sinceReady, RealNetworkMode? real = null)
     {
         var sim = new Simulator(seed ^ StableHash(strategy));
         var server = new ImageServer(sim, scenario.Server);
@@ -62,7 +88,7 @@ public static class ScenarioRunner
         var starter = new NodeStarter(nodes);
         for (var i = 0; i < scenario.Node.Count; i++)
         {
-            var node = new NodeRun(sim, scenario, strategy, server, trace, sim.Random.Fork((ulong)i + 1));
+            var node = new NodeRun(sim, scenario, strategy, server, trace, sim.Random.Fork((ulong)i + 1)) { Real = i == 0 ? real : null };
             nodes.Add(node);
             sim.At(Time.FromSeconds(scenario.Node.StaggerSeconds * i), starter, 0, i);
         }
@@ -76,6 +102,21 @@ public static class ScenarioRunner
         for (var t = horizon; t < horizon * 4 && sim.Pending > 0 && !nodes.TrueForAll(Settled); t += Time.Second)
         {
             sim.Run(t);
+        }
+
+        if (real is not null)
+        {
+            // Stop issuing and drain, so every write on the disk (and in the file) is one the guest saw complete.
+            foreach (var n in nodes)
+            {
+                n.Guest?.Stop();
+            }
+
+            sim.RunUntil(() => nodes.TrueForAll(n => n.Guest is null || n.Guest.InFlight == 0));
+            if (nodes[0].Guest?.Expected is { } view)
+            {
+                real.GuestView = [.. view];
+            }
         }
 
         foreach (var n in nodes)
