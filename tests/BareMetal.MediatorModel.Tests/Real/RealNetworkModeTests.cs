@@ -123,6 +123,27 @@ public class RealNetworkModeTests
     }
 
     [Test]
+    public async Task ServerGoneMidRun_StopsTheRunWithTheCause()
+    {
+        var server = new NbdServer(_exports, new NbdServerOptions { WatchdogPeriod = TimeSpan.FromHours(1) });
+        server.Start(new IPEndPoint(IPAddress.Loopback, 0));
+        var client = await NbdClient.ConnectAsync("127.0.0.1", server.LocalEndPoint.Port, "img");
+        try
+        {
+            await server.DisposeAsync(); // closes the connection under the client
+            using var real = new RealNetworkMode(client, _dir.File("local-disk.raw"));
+            var e = Assert.Throws<RealNetworkException>(() => ScenarioRunner.RunReal(ScenarioLoader.BuiltIn("real-small"), real));
+            Assert.That(e!.Message, Does.StartWith("real-network mode: NBD"));
+            Assert.That(e.InnerException, Is.TypeOf<NbdClientException>());
+            Assert.That(((NbdClientException)e.InnerException!).Error, Is.EqualTo(NbdClientError.ConnectionLost));
+        }
+        finally
+        {
+            await client.DisposeAsync();
+        }
+    }
+
+    [Test]
     public void UnknownExport_IsAClearError()
     {
         var e = Assert.ThrowsAsync<NbdClientException>(() => NbdClient.ConnectAsync("127.0.0.1", _server.LocalEndPoint.Port, "nope"));
