@@ -85,6 +85,10 @@ internal static class SimCommands
             if (parse.GetValue(jsonOpt))
             {
                 Console.WriteLine(SummaryWriter.Json(result));
+                if (realReport is not null)
+                {
+                    Console.Error.Write(realReport); // stdout stays one JSON document
+                }
             }
             else
             {
