@@ -30,6 +30,10 @@ internal sealed class AhciHba : IAhciPort, IEventHandler
 
     public long[]? Blocks { get; }
 
+    /// <summary>Called as each write reaches the disk (offset, bytes, buffer address): real-network
+    /// mode mirrors the model's disk into a file this way.</summary>
+    public Action<long, long, long>? DiskWritten { get; set; }
+
     public IInterruptSink? Interrupts { get; set; }
 
     /// <summary>Register accesses seen, for the trap counts in the summary.</summary>
@@ -140,6 +144,7 @@ internal sealed class AhciHba : IAhciPort, IEventHandler
             MoveData(c);
             if (c.Fis.IsWrite)
             {
+                DiskWritten?.Invoke(c.Offset, c.Bytes, c.Buffer);
                 BytesWritten += c.Bytes;
             }
             else

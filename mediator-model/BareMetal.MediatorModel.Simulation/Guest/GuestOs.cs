@@ -13,6 +13,10 @@ internal sealed class GuestOs : IEventHandler, IBlockClient
 {
     private const int EventBootNext = 1;
     private const int EventAppCpuDone = 2;
+    private const int EventLogSync = 3;
+
+    /// <summary>Largest commit-log write-back request.</summary>
+    private const int MaxLogWriteBytes = 1 << 20;
     private const int LogRegionBytes = 64 << 20;
 
     private readonly Simulator _sim;
@@ -30,8 +34,14 @@ internal sealed class GuestOs : IEventHandler, IBlockClient
     private long _lastCompletedId;
     private long _seqCursor;
     private long _logCursor;
+    private readonly Zipfian? _zipf;
+    private readonly Mediation.BlockBitmap? _pageCache;
+    private readonly long _pageCacheCapacity;
     private bool _inApp;
     private bool _stopped;
+    private long _logDirtyBytes;
+    private long _logFlushCursor;
+    private long _logFlushId;
 
     public GuestOs(Simulator sim, IBlockDevice device, BootTrace trace, WorkloadSpec workload, long imageBytes, Xoshiro256 rng, bool trackContents, long bucketNs, int buckets)
     {
@@ -44,6 +54,14 @@ internal sealed class GuestOs : IEventHandler, IBlockClient
         _bucketNs = bucketNs;
         Buckets = new double[buckets];
         device.Client = this;
+        if (workload.Kind == "ycsb")
+        {
+            var tablePages = Math.Max(1, (long)(workload.TableGiB * (1L << 30)) / GuestMemory.PageBytes);
+            _zipf = workload.ZipfianTheta > 0 ? new Zipfian(tablePages, workload.ZipfianTheta) : null;
+            _pageCacheCapacity = (long)(workload.PageCacheGiB * (1L << 30)) / GuestMemory.PageBytes;
+            _pageCache = _pageCacheCapacity > 0 ? new Mediation.BlockBitmap(imageBytes / GuestMemory.PageBytes) : null;
+        }
+
         if (trackContents)
         {
             _expected = new long[imageBytes / GuestMemory.PageBytes];
@@ -97,6 +115,9 @@ internal sealed class GuestOs : IEventHandler, IBlockClient
             case EventAppCpuDone:
                 YcsbIo();
                 break;
+            case EventLogSync:
+                SyncCommitLog();
+                break;
             default:
                 break;
         }
@@ -131,6 +152,17 @@ internal sealed class GuestOs : IEventHandler, IBlockClient
             }
 
             return;
+        }
+
+        if (request.Id == _logFlushId)
+        {
+            _logFlushId = 0; // background write-back: no operation waits for it
+            return;
+        }
+
+        if (_pageCache is not null && !request.Write && _pageCache.SetCount < _pageCacheCapacity)
+        {
+            _pageCache.SetRange(request.Offset / GuestMemory.PageBytes, request.Length / GuestMemory.PageBytes);
         }
 
         Account(request);
@@ -222,6 +254,57 @@ internal sealed class GuestOs : IEventHandler, IBlockClient
         {
             NextAppRequest();
         }
+
+        if (_workload.Kind == "ycsb" && _workload.CommitLogSyncSeconds > 0)
+        {
+            _sim.After(Time.FromSeconds(_workload.CommitLogSyncSeconds), this, EventLogSync);
+        }
+    }
+
+    /// <summary>Periodic commit-log sync: writes the log appended since the last sync, sequentially,
+    /// in the background (Cassandra's commitlog_sync: periodic).</summary>
+    private void SyncCommitLog()
+    {
+        if (_stopped)
+        {
+            return;
+        }
+
+        _sim.After(Time.FromSeconds(_workload.CommitLogSyncSeconds), this, EventLogSync);
+        if (_logFlushId != 0 || _logDirtyBytes == 0)
+        {
+            return;
+        }
+
+        var (logBase, logBytes) = LogRegion();
+        var length = (int)Math.Min(Math.Min(_logDirtyBytes, MaxLogWriteBytes), logBytes - _logFlushCursor);
+        var at = logBase + _logFlushCursor;
+        if (Overlaps(at, length))
+        {
+            return;
+        }
+
+        _logFlushCursor = (_logFlushCursor + length) % logBytes;
+        _logDirtyBytes -= length;
+        _logFlushId = _nextId;
+        Submit(true, at, length, false);
+    }
+
+    private (long Base, long Bytes) LogRegion()
+    {
+        const int page = GuestMemory.PageBytes;
+        var tableBytes = (long)(_workload.TableGiB * (1L << 30)) / page * page;
+        var logBytes = Math.Max(page, Math.Min(LogRegionBytes, _imageBytes / 4 / page * page));
+        return (Math.Max(0, _imageBytes - tableBytes - logBytes), logBytes);
+    }
+
+    private void CountOperation()
+    {
+        var bucket = _sim.Now / _bucketNs;
+        if (bucket < Buckets.Length)
+        {
+            Buckets[bucket] += 1;
+        }
     }
 
     private void Account(in BlockRequest r)
@@ -278,31 +361,45 @@ internal sealed class GuestOs : IEventHandler, IBlockClient
         {
             if (_rng.NextDouble() < _workload.CacheHitFraction)
             {
-                var bucket = _sim.Now / _bucketNs;
-                if (bucket < Buckets.Length)
-                {
-                    Buckets[bucket] += 1;
-                }
-
+                CountOperation();
                 NextAppRequest();
                 return;
             }
 
-            var table = Math.Max(page, (long)(_workload.TableGiB * (1L << 30)) / page * page);
+            // The row lives in one SSTable chunk (readKiB, Cassandra's compression chunk): the whole
+            // chunk is read and decompressed, and stays in the page cache.
+            var chunk = _workload.ReadKiB * 1024;
+            var table = Math.Max(chunk, (long)(_workload.TableGiB * (1L << 30)) / chunk * chunk);
+            var tablePages = table / page;
             long offset;
             var tries = 0;
             do
             {
-                offset = _imageBytes - table + (_rng.NextInt64(table / page) * page);
+                var row = _zipf?.Next(_rng) ?? _rng.NextInt64(tablePages);
+                offset = _imageBytes - table + (Math.Min(row, tablePages - 1) * page / chunk * chunk);
             }
-            while (Overlaps(offset, page) && ++tries < 16);
-            Submit(false, offset, page, false);
+            while (Overlaps(offset, chunk) && ++tries < 16);
+            if (_pageCache is not null && _pageCache.Get(offset / page))
+            {
+                CountOperation(); // in the OS page cache: no disk I/O
+                NextAppRequest();
+                return;
+            }
+
+            Submit(false, offset, chunk, false);
             return;
         }
 
-        var tableBytes = (long)(_workload.TableGiB * (1L << 30)) / page * page;
-        var logBytes = Math.Max(page, Math.Min(LogRegionBytes, _imageBytes / 4 / page * page));
-        var logBase = Math.Max(0, _imageBytes - tableBytes - logBytes);
+        if (_workload.CommitLogSyncSeconds > 0)
+        {
+            // Periodic commit log: the update is acknowledged from memory; the sync writes it later.
+            _logDirtyBytes = Math.Min(_logDirtyBytes + page, LogRegion().Bytes);
+            CountOperation();
+            NextAppRequest();
+            return;
+        }
+
+        var (logBase, logBytes) = LogRegion();
         var at = logBase + _logCursor;
         _logCursor = (_logCursor + page) % logBytes;
         if (Overlaps(at, page))

@@ -374,6 +374,7 @@ internal sealed class AhciMediator : IDeviceMediator, IEventHandler, IFetchSink
         else
         {
             Redirected++;
+            _options.Real?.BeginRedirect(cmd.Offset, cmd.Bytes);
             _server.Fetch(_nic, cmd.Bytes, this, TagRedirect);
         }
     }
@@ -399,6 +400,7 @@ internal sealed class AhciMediator : IDeviceMediator, IEventHandler, IFetchSink
 
     private void RedirectFetched()
     {
+        _options.Real?.EndRedirect();
         var cmd = _guestCmd;
         var (first, count) = BlockRange(cmd);
         if (_memory.TracksContents)
@@ -524,6 +526,7 @@ internal sealed class AhciMediator : IDeviceMediator, IEventHandler, IFetchSink
 
             var buffer = _freeBuffers.Pop();
             _fetchesInFlight++;
+            _options.Real?.BeginFetch(buffer, first * GuestMemory.PageBytes, (int)(count * GuestMemory.PageBytes));
             _server.Fetch(_nic, count * GuestMemory.PageBytes, this, TagCopy | (chunk * 128) | (uint)buffer);
         }
     }
@@ -533,6 +536,7 @@ internal sealed class AhciMediator : IDeviceMediator, IEventHandler, IFetchSink
         var chunk = value / 128;
         var buffer = (int)(value % 128);
         _fetchesInFlight--;
+        _options.Real?.EndFetch(buffer);
         if (_memory.TracksContents)
         {
             var (first, count) = _state.ChunkRange(chunk);

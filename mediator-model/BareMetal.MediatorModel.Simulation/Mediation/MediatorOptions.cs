@@ -29,4 +29,7 @@ internal sealed record MediatorOptions
     /// <summary>Fault injection for tests: the copy ignores the guest-written bitmap (and so
     /// overwrites the guest's data). Never set outside tests.</summary>
     public bool FaultCopyIgnoresGuestWrites { get; init; }
+
+    /// <summary>Real-network mode: fetches also read real blocks over NBD.</summary>
+    public Real.RealNetworkMode? Real { get; init; }
 }

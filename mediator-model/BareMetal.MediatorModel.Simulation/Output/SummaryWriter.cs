@@ -21,6 +21,13 @@ public static class SummaryWriter
         {
             var phases = string.Join(" + ", s.Phases.Select(p => string.Create(Inv, $"{p.Label} {p.Seconds:F1}")));
             sb.AppendLine(Inv, $"{s.Strategy,-14} {s.StartupSeconds,10:F1} {s.StartupMaxSeconds,8:F1} {F(s.CopyCompleteSeconds),8} {F(s.DevirtualizedSeconds),9} {F(s.PercentWhileDeploying),10} {F(s.PercentAfterDeployment),9}  {phases}");
+            if (s.Nodes > 1)
+            {
+                var n = s.NodeStartupSeconds;
+                var tenth = Math.Max(1, n.Count / 10);
+                sb.AppendLine(Inv, $"  {s.Nodes} nodes: OS ready p10 {s.StartupPercentile(0.1):F1} s, p50 {s.StartupPercentile(0.5):F1} s, p90 {s.StartupPercentile(0.9):F1} s; first {tenth} started avg {n.Take(tenth).Average():F1} s, last {tenth} avg {n.TakeLast(tenth).Average():F1} s");
+            }
+
             if (s.Violations > 0)
             {
                 sb.AppendLine(Inv, $"  !! {s.Violations} correctness violations, first: {s.FirstViolation}");
@@ -55,6 +62,8 @@ public static class SummaryWriter
                 w.WriteString("strategy", s.Strategy);
                 Num(w, "osReadySeconds", s.StartupSeconds);
                 Num(w, "osReadyMaxSeconds", s.StartupMaxSeconds);
+                Num(w, "osReadyP50Seconds", s.StartupPercentile(0.5));
+                Num(w, "osReadyP90Seconds", s.StartupPercentile(0.9));
                 Num(w, "copyCompleteSeconds", s.CopyCompleteSeconds);
                 Num(w, "devirtualizedSeconds", s.DevirtualizedSeconds);
                 Num(w, "percentOfBareMetalWhileDeploying", s.PercentWhileDeploying);

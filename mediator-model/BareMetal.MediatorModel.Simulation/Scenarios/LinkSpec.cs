@@ -11,6 +11,10 @@ public sealed class LinkSpec
 
     public double LatencyUs { get; set; } = 50;
 
+    /// <summary>How transfers share the link: fcfs (each in turn, booked when sent) or fair (each of n
+    /// active transfers gets 1/n of the rate, as TCP flows do). Only the server's uplink uses fair.</summary>
+    public string Sharing { get; set; } = "fcfs";
+
     internal double PayloadBytesPerSecond => Gbps * 1e9 / 8 * Efficiency;
 
     internal void Validate(string where)
@@ -18,5 +22,6 @@ public sealed class LinkSpec
         Check.Range($"{where}.gbps", Gbps, 0.001, 1000);
         Check.Range($"{where}.efficiency", Efficiency, 0.01, 1);
         Check.Range($"{where}.latencyUs", LatencyUs, 0, 1e6);
+        Check.OneOf($"{where}.sharing", Sharing, "fcfs", "fair");
     }
 }

@@ -25,6 +25,23 @@ public sealed class WorkloadSpec
     /// <summary>YCSB: share of reads served by Cassandra's row and key caches (no disk I/O).</summary>
     public double CacheHitFraction { get; set; } = 0.6;
 
+    /// <summary>YCSB: exponent of the Zipf law of key popularity (YCSB's default request distribution
+    /// is zipfian with 0.99); 0 = uniform.</summary>
+    public double ZipfianTheta { get; set; }
+
+    /// <summary>YCSB: guest memory left for the OS page cache. A table block read once stays cached
+    /// (up to this size, without eviction), so a later read of it needs no disk I/O. 0 = no page cache.</summary>
+    public double PageCacheGiB { get; set; }
+
+    /// <summary>YCSB: Cassandra's commit log in periodic mode: an update is acknowledged once it is
+    /// in memory, and the log is written out every this many seconds. 0 = each update waits for its
+    /// own log write (batch mode).</summary>
+    public double CommitLogSyncSeconds { get; set; }
+
+    /// <summary>YCSB: bytes read from disk for a row that is not cached: one SSTable chunk (Cassandra
+    /// reads and decompresses a whole compression chunk, 64 KiB by default; 4 = uncompressed 4 KiB pages).</summary>
+    public int ReadKiB { get; set; } = 4;
+
     /// <summary>YCSB: CPU per operation on bare metal.</summary>
     public double CpuUsPerOp { get; set; } = 400;
 
@@ -43,5 +60,14 @@ public sealed class WorkloadSpec
         Check.Range("workload.readFraction", ReadFraction, 0, 1);
         Check.Range("workload.cacheHitFraction", CacheHitFraction, 0, 1);
         Check.Range("workload.cpuUsPerOp", CpuUsPerOp, 0, 1e7);
+        Check.Range("workload.readKiB", ReadKiB, 4, 4096);
+        if (ReadKiB % 4 != 0)
+        {
+            throw new ScenarioException($"workload.readKiB = {ReadKiB} must be a multiple of 4 (the guest does page-sized I/O)");
+        }
+
+        Check.Range("workload.zipfianTheta", ZipfianTheta, 0, 0.9999);
+        Check.Range("workload.pageCacheGiB", PageCacheGiB, 0, 1e5);
+        Check.Range("workload.commitLogSyncSeconds", CommitLogSyncSeconds, 0, 3600);
     }
 }

@@ -49,6 +49,9 @@ internal sealed class NodeRun : IEventHandler
     /// <summary>Lets tests adjust the mediator's options (fault injection) before it is built.</summary>
     public Func<MediatorOptions, MediatorOptions>? AdjustMediator { get; set; }
 
+    /// <summary>Real-network mode for this node (the seed's VMM strategy only).</summary>
+    public Real.RealNetworkMode? Real { get; set; }
+
     public Xoshiro256 GuestRng { get; }
 
     public GuestOs? Guest { get; private set; }
@@ -156,7 +159,12 @@ internal sealed class NodeRun : IEventHandler
             Prefetch = prefetch ? _trace.WorkingSetExtents(_scenario.Prefetch.FetchKiB * 1024L) : [],
             IdleGapNs = prefetch ? (long)(_scenario.Prefetch.IdleGapMs * Time.Millisecond) : 0,
             AdaptiveReads = prefetch ? _trace.ReadCount * 95 / 100 : 0,
+            Real = Real,
         };
+        if (Real is { } real)
+        {
+            _hba.DiskWritten = (offset, bytes, buffer) => real.OnDiskWrite(_memory, offset, bytes, buffer, _sim.Now);
+        }
         if (AdjustMediator is not null)
         {
             options = AdjustMediator(options);

@@ -1,6 +1,7 @@
 using BareMetal.MediatorModel.Simulation.Devices;
 using BareMetal.MediatorModel.Simulation.Engine;
 using BareMetal.MediatorModel.Simulation.Guest;
+using BareMetal.MediatorModel.Simulation.Real;
 using BareMetal.MediatorModel.Simulation.Scenarios;
 
 namespace BareMetal.MediatorModel.Simulation.Strategies;
@@ -9,7 +10,32 @@ namespace BareMetal.MediatorModel.Simulation.Strategies;
 /// seed and the strategy's name, so adding a strategy never changes another's numbers.</summary>
 public static class ScenarioRunner
 {
-    public static RunResult Run(Scenario scenario, ulong? seedOverride = null)
+    /// <summary>Real-network mode: one node runs the seed's VMM against a real NBD export (its size is
+    /// the image size) and mirrors its disk into <paramref name="real"/>'s file; contents are tracked
+    /// and checked. The bare-metal baseline, if the workload needs one, stays modelled.</summary>
+    public static RunResult RunReal(Scenario scenario, RealNetworkMode real, ulong? seedOverride = null)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        ArgumentNullException.ThrowIfNull(real);
+        scenario.ImageGiB = real.ImageBytes / (double)(1L << 30);
+        scenario.Node.Count = 1;
+        scenario.TrackContents = true;
+        scenario.Strategies = ["vmm"];
+        real.ContentSeed = seedOverride ?? scenario.Seed;
+        real.Start();
+        try
+        {
+            return Run(scenario, seedOverride, real);
+        }
+        finally
+        {
+            real.Stop();
+        }
+    }
+
+    public static RunResult Run(Scenario scenario, ulong? seedOverride = null) => Run(scenario, seedOverride, null);
+
+    private static RunResult Run(Scenario scenario, ulong? seedOverride, RealNetworkMode? real)
     {
         ArgumentNullException.ThrowIfNull(scenario);
         scenario.Validate();
@@ -17,9 +43,10 @@ public static class ScenarioRunner
         var trace = BootTrace.Generate(scenario.Boot, seed);
         var results = new List<StrategyResult>();
         double baseline = double.NaN;
+        double[] curve = [];
         if (scenario.Workload.Kind != "idle")
         {
-            var bare = RunStrategy(scenario, "bare-metal", seed, trace, double.NaN, out baseline);
+            var bare = RunStrategy(scenario, "bare-metal", seed, trace, new Baseline(double.NaN, []), out baseline, out curve, null);
             if (scenario.Strategies.Contains("bare-metal"))
             {
                 results.Add(bare);
@@ -33,7 +60,7 @@ public static class ScenarioRunner
                 continue;
             }
 
-            results.Add(RunStrategy(scenario, strategy, seed, trace, baseline, out _));
+            results.Add(RunStrategy(scenario, strategy, seed, trace, new Baseline(baseline, curve), out _, out _, strategy == "vmm" ? real : null));
         }
 
         // Keep the scenario's order.
@@ -48,7 +75,12 @@ public static class ScenarioRunner
         };
     }
 
-    internal static StrategyResult RunStrategy(Scenario scenario, string strategy, ulong seed, BootTrace trace, double baseline, out double steadyThroughput)
+    /// <summary>Bare metal's mean rate once its OS is up, and its rate per bucket counted from that moment
+    /// (a workload warms up its caches, so a strategy's k-th bucket after its own OS-ready is compared with
+    /// bare metal's k-th; beyond bare metal's horizon, with the mean).</summary>
+    internal readonly record struct Baseline(double Mean, double[] SinceReady);
+
+    internal static StrategyResult RunStrategy(Scenario scenario, string strategy, ulong seed, BootTrace trace, Baseline baseline, out double steadyThroughput, out double[] sinceReady, RealNetworkMode? real = null)
     {
         var sim = new Simulator(seed ^ StableHash(strategy));
         var server = new ImageServer(sim, scenario.Server);
@@ -56,7 +88,7 @@ public static class ScenarioRunner
         var starter = new NodeStarter(nodes);
         for (var i = 0; i < scenario.Node.Count; i++)
         {
-            var node = new NodeRun(sim, scenario, strategy, server, trace, sim.Random.Fork((ulong)i + 1));
+            var node = new NodeRun(sim, scenario, strategy, server, trace, sim.Random.Fork((ulong)i + 1)) { Real = i == 0 ? real : null };
             nodes.Add(node);
             sim.At(Time.FromSeconds(scenario.Node.StaggerSeconds * i), starter, 0, i);
         }
@@ -70,6 +102,21 @@ public static class ScenarioRunner
         for (var t = horizon; t < horizon * 4 && sim.Pending > 0 && !nodes.TrueForAll(Settled); t += Time.Second)
         {
             sim.Run(t);
+        }
+
+        if (real is not null)
+        {
+            // Stop issuing and drain, so every write on the disk (and in the file) is one the guest saw complete.
+            foreach (var n in nodes)
+            {
+                n.Guest?.Stop();
+            }
+
+            sim.RunUntil(() => nodes.TrueForAll(n => n.Guest is null || n.Guest.InFlight == 0));
+            if (nodes[0].Guest?.Expected is { } view)
+            {
+                real.GuestView = [.. view];
+            }
         }
 
         foreach (var n in nodes)
@@ -97,7 +144,8 @@ public static class ScenarioRunner
         var devirtBucket = first.DevirtualizedTime >= 0 ? (int)Math.Ceiling(Time.ToSeconds(first.DevirtualizedTime) / bucketSeconds) : (first.Mediator is null ? readyBucket : buckets);
         devirtBucket = Math.Max(devirtBucket, readyBucket); // "after" counts only whole buckets with the OS up and the VMM gone
         steadyThroughput = MeanRate(sum, readyBucket, buckets, bucketSeconds);
-        var percent = double.IsNaN(baseline) || baseline <= 0 ? [] : sum.Select(v => Math.Round(v / bucketSeconds / baseline * 100, 3)).ToArray();
+        sinceReady = readyBucket < buckets ? sum[readyBucket..].Select(v => v / bucketSeconds).ToArray() : [];
+        var percent = double.IsNaN(baseline.Mean) || baseline.Mean <= 0 ? [] : sum.Select((v, i) => Math.Round(v / bucketSeconds / Reference(baseline, i - readyBucket) * 100, 3)).ToArray();
         var startups = nodes.Select(n => n.StartupSeconds).ToList();
         var horizonSeconds = scenario.HorizonSeconds;
         return new StrategyResult
@@ -106,13 +154,14 @@ public static class ScenarioRunner
             Nodes = nodes.Count,
             StartupSeconds = startups.Average(),
             StartupMaxSeconds = startups.Max(),
+            NodeStartupSeconds = startups,
             CopyCompleteSeconds = nodes.Exists(n => n.CopyCompleteTime < 0) ? double.NaN : nodes.Max(n => Time.ToSeconds(n.CopyCompleteTime)),
             DevirtualizedSeconds = nodes.Exists(n => n.DevirtualizedTime < 0) ? double.NaN : nodes.Max(n => Time.ToSeconds(n.DevirtualizedTime)),
             Phases = first.Phases,
             ThroughputPercent = percent,
             PercentWhileDeploying = percent.Length == 0 || first.Mediator is null ? double.NaN : Mean(percent, readyBucket, devirtBucket),
             PercentAfterDeployment = percent.Length == 0 ? double.NaN : Mean(percent, devirtBucket, buckets),
-            ServerLinkUtilization = Math.Min(1, server.Uplink.BusyNs / (double)Math.Max(1, copyWindow)),
+            ServerLinkUtilization = Math.Min(1, server.UplinkBusyNs / (double)Math.Max(1, copyWindow)),
             ServerRequests = server.Requests,
             Events = sim.EventsRun,
             Exits = first.Mediator?.Exits ?? 0,
@@ -122,6 +171,9 @@ public static class ScenarioRunner
             Violations = nodes.Sum(n => n.Guest?.Violations ?? 0),
             FirstViolation = nodes.Select(n => n.Guest?.FirstViolation).FirstOrDefault(v => v is not null),
         };
+
+        static double Reference(Baseline b, int sinceReady) =>
+            sinceReady >= 0 && sinceReady < b.SinceReady.Length && b.SinceReady[sinceReady] > 0 ? b.SinceReady[sinceReady] : b.Mean;
 
         static double MeanRate(double[] sum, int from, int to, double bucketSeconds) =>
             to > from ? sum[from..to].Average() / bucketSeconds : double.NaN;

@@ -13,6 +13,16 @@ public sealed record StrategyResult
 
     public double StartupMaxSeconds { get; init; }
 
+    /// <summary>Each node's start-up (from its own start), in the order the nodes started.</summary>
+    public IReadOnlyList<double> NodeStartupSeconds { get; init; } = [];
+
+    /// <summary>Start-up percentile over nodes (<paramref name="p"/> in 0..1).</summary>
+    public double StartupPercentile(double p)
+    {
+        var sorted = NodeStartupSeconds.Where(v => !double.IsNaN(v)).Order().ToList();
+        return sorted.Count == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
+    }
+
     public double CopyCompleteSeconds { get; init; } = double.NaN;
 
     public double DevirtualizedSeconds { get; init; } = double.NaN;

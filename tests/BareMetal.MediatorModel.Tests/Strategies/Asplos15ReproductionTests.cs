@@ -59,6 +59,20 @@ public class Asplos15ReproductionTests
         });
     }
 
+    /// <summary>The seed's Cassandra figure stays near bare metal while the VMM copies: the data set is
+    /// served from memory (96 GB RAM), so the guest rarely has disk I/O for the copy to get in the way of.
+    /// The remaining gap is nested paging (5%) and the first reads of not-yet-cached rows.</summary>
+    [Test]
+    public void Cassandra_WhileTheVmmCopies_StaysNearBareMetal()
+    {
+        var vmm = Result.Value["vmm"];
+        Assert.Multiple(() =>
+        {
+            Assert.That(vmm.PercentWhileDeploying, Is.InRange(85, 105));
+            Assert.That(vmm.ThroughputPercent.Skip(30).Take(12), Is.All.GreaterThan(85), "300-420 s: the copy is still running");
+        });
+    }
+
     [Test]
     public void NoStrategy_BreaksACorrectnessCheck()
     {
