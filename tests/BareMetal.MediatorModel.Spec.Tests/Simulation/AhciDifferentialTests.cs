@@ -65,6 +65,49 @@ public class AhciDifferentialTests
         }
     }
 
+    /// <summary>The comparison can fail: a spec with one plausible mistake is told apart from the
+    /// hand-written mediator within a few hundred streams.</summary>
+    [TestCase("PxTFD.STS = PxCI == 0 && PxSACT == 0 ? 0x40 : 0x80;", "PxTFD.STS = 0x40;", TestName = "Mutant_TfdNotBusyWhileOutstanding_IsCaught")]
+    [TestCase("read,  lba = lba48, count = ncqCount, tag = Count >> 3", "read,  lba = lba48, count = ncqCount, tag = Count >> 4", TestName = "Mutant_NcqReadTagFromWrongBits_IsCaught")]
+    [TestCase("if PxIS & PxIE != 0 {", "if PxIS & PxIE == 0 {", TestName = "Mutant_InterruptWhenDisabled_IsCaught")]
+    [TestCase("count16 = Count == 0 ? 65536 : Count;", "count16 = Count == 0 ? 65536 : Count & 0xFF;", TestName = "Mutant_Lba48CountTruncated_IsCaught")]
+    public void MutatedSpec_IsCaughtByTheDifferentialTest(string original, string mutated)
+    {
+        var source = MutateFirst(File.ReadAllText(Repo.SpecPath("ahci")), original, mutated);
+        var result = SpecCompiler.Compile(source, "ahci-mutant.mspec");
+        Assert.That(result.Diagnostics, Is.Empty);
+        var (assembly, problems) = GeneratedAssembly.Compile(result.Outputs!.CSharp, "ahci_mutant");
+        Assert.That(problems, Is.Empty);
+
+        for (var seed = 1; seed <= 300; seed++)
+        {
+            var hand = AhciWorld.Run(seed, generated: false);
+            AhciWorld gen;
+            try
+            {
+                gen = AhciWorld.Run(seed, generated: true, device: m => GeneratedAssembly.Create(assembly!, result.Outputs.ClassName, m));
+            }
+            catch (Exception e) when (e is InvalidOperationException or BareMetal.MediatorModel.Simulation.Ahci.AhciProtocolException)
+            {
+                return; // the mutant broke the run outright
+            }
+
+            if (FirstDifference(hand.Guest.Trace, gen.Guest.Trace) >= 0 || !hand.Hba.Blocks!.SequenceEqual(gen.Hba.Blocks!))
+            {
+                return;
+            }
+        }
+
+        Assert.Fail("the mutant went unnoticed for 300 streams");
+    }
+
+    private static string MutateFirst(string text, string original, string mutated)
+    {
+        var at = text.IndexOf(original, StringComparison.Ordinal);
+        Assert.That(at, Is.GreaterThanOrEqualTo(0), $"mutation point '{original}' not in the spec");
+        return string.Concat(text.AsSpan(0, at), mutated, text.AsSpan(at + original.Length));
+    }
+
     private static int FirstDifference(List<string> a, List<string> b)
     {
         for (var i = 0; i < Math.Max(a.Count, b.Count); i++)

@@ -4,6 +4,7 @@ using BareMetal.MediatorModel.Simulation.Engine;
 using BareMetal.MediatorModel.Simulation.Generated;
 using BareMetal.MediatorModel.Simulation.Mediation;
 using BareMetal.MediatorModel.Simulation.Scenarios;
+using BareMetal.MediatorModel.Spec.Runtime;
 
 namespace BareMetal.MediatorModel.Spec.Tests.Simulation;
 
@@ -28,7 +29,7 @@ internal sealed class AhciWorld
 
     public RandomAhciGuest Guest { get; }
 
-    public static AhciWorld Run(int seed, bool generated, int actions = 60)
+    public static AhciWorld Run(int seed, bool generated, int actions = 60, Func<IGuestMemory, IGeneratedMediator>? device = null)
     {
         var rng = new Random(seed);
         var blocks = 64 * (1 + rng.Next(8));
@@ -55,7 +56,9 @@ internal sealed class AhciWorld
         var nic = new Link(new LinkSpec());
         var state = new StreamingState((long)blocks * GuestMemory.PageBytes, chunkPages * GuestMemory.PageBytes);
         IStreamingMediator mediator = generated
-            ? GeneratedAhciMediator.Create(sim, hba, memory, image, nic, state, options)
+            ? device is null
+                ? GeneratedAhciMediator.Create(sim, hba, memory, image, nic, state, options)
+                : new GeneratedAhciMediator(sim, hba, memory, image, nic, state, options, device(new GuestMemoryView(memory)))
             : new AhciMediator(sim, hba, memory, image, nic, state, options);
         var guest = new RandomAhciGuest(sim, memory, mediator, seed, blocks, actions);
         mediator.GuestInterrupt = guest;

@@ -139,7 +139,8 @@ internal sealed class RandomAhciGuest : IInterruptSink, IEventHandler
             long first = 0, count = 0;
             if (rw)
             {
-                count = 1 + _rng.Next(8);
+                // Mostly small, sometimes past 255 sectors (where an 8-bit count would wrap).
+                count = Math.Min(_blocks, _rng.Next(10) == 0 ? 32 + _rng.Next(33) : 1 + _rng.Next(8));
                 first = _rng.NextInt64(_blocks - count + 1);
                 if (Conflicts(first, count, write))
                 {
