@@ -56,7 +56,7 @@ device ahci "AHCI 1.3.1 SATA host bus adapter, ABAR memory window" {
             FR  [14] ro "FIS receive running";
             CR  [15] ro "command list running";
         }
-        reg PxTFD  @ 0x20 : 32 ro reset 0x7F "task file data (device status and error)" {
+        reg PxTFD  @ 0x20 : 32 ro reset 0x40 "task file data (device status and error): DRDY after reset" {
             STS [7:0]  "ATA status: BSY 7, DRQ 3, ERR 0";
             ERR [15:8] "ATA error";
         }
@@ -150,16 +150,14 @@ device ahci "AHCI 1.3.1 SATA host bus adapter, ABAR memory window" {
         let header = CommandHeader at (PxCLBU << 32 | PxCLB & 0xFFFF_FC00) + item * 32;
         let fis = RegH2D at header.CTBAU << 32 | header.CTBA & 0xFFFF_FF80;
         decode ata(fis);
-        PxCMD.CCS = item;
-        if queued {
-            // An NCQ command is accepted at once (D2H FIS with BSY clear): its slot frees, its tag stays in PxSACT.
-            PxCI &= ~(1 << item);
-        } else {
-            PxTFD.STS = 0x80;
-        }
+        // The mediator serializes the port and holds guest commands while its own copy runs, so it
+        // accepts a command (NCQ ones included) only when it is done: its PxCI bit stays set until
+        // then and the device shows BSY, as the simulator's HBA model does.
+        PxTFD.STS = 0x80;
     complete:
         let rfis = ReceivedFis at PxFBU << 32 | PxFB & 0xFFFF_FF00;
         header.PRDBC = count * 512;
+        PxCI &= ~(1 << item);
         if queued {
             PxSACT &= ~(1 << tag);
             rfis.SdbType = 0xA1;
@@ -167,13 +165,12 @@ device ahci "AHCI 1.3.1 SATA host bus adapter, ABAR memory window" {
             rfis.SdbActive = 1 << tag;
             PxIS.SDBS = 1;
         } else {
-            PxCI &= ~(1 << item);
             rfis.D2hType = 0x34;
-            rfis.D2hStatus = 0x50;
+            rfis.D2hStatus = 0x40;
             rfis.D2hError = 0;
             PxIS.DHRS = 1;
         }
-        PxTFD.STS = 0x50;
+        PxTFD.STS = PxCI == 0 && PxSACT == 0 ? 0x40 : 0x80;
         if PxIS & PxIE != 0 {
             IS |= 1 << index;
         }
@@ -205,6 +202,7 @@ device ahci "AHCI 1.3.1 SATA host bus adapter, ABAR memory window" {
             // Clearing ST aborts everything outstanding (section 10.3.2).
             PxCI = 0;
             PxSACT = 0;
+            PxTFD.STS = 0x40;
         }
     }
 

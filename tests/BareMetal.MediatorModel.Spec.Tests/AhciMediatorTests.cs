@@ -83,12 +83,12 @@ public class AhciMediatorTests
         Assert.That(_m.ReadRegister(PxCi, 4), Is.Zero);
         Assert.That(_m.ReadRegister(PxIs, 4), Is.EqualTo(0x1), "DHRS");
         Assert.That(_m.ReadRegister(HbaIs, 4), Is.EqualTo(0x1), "port 0 pending in IS");
-        Assert.That(_m.ReadRegister(PxTfd, 4) & 0xFF, Is.EqualTo(0x50));
+        Assert.That(_m.ReadRegister(PxTfd, 4) & 0xFF, Is.EqualTo(0x40), "DRDY once nothing is outstanding");
         Assert.That(_interrupts, Is.EqualTo(1));
         Assert.That(_m.InterruptLine, Is.True);
         Assert.That(_mem.U32(CommandList + 64 + 4), Is.EqualTo(8 * 512), "PRDBC");
         Assert.That(_mem.Byte(ReceivedFis + 0x40), Is.EqualTo(0x34), "D2H FIS posted");
-        Assert.That(_mem.Byte(ReceivedFis + 0x42), Is.EqualTo(0x50));
+        Assert.That(_mem.Byte(ReceivedFis + 0x42), Is.EqualTo(0x40));
         Assert.That(_m.StateOf("link", 0), Is.EqualTo("Idle"));
         Assert.That(_m.AtSafePoint, Is.True);
         Assert.That(_m.CanDevirtualize, Is.False, "an interrupt is still pending in IS");
@@ -102,7 +102,7 @@ public class AhciMediatorTests
     }
 
     [Test]
-    public void ReadFpdmaQueued_FreesItsSlotAtOnce_AndCompletesThroughSactAndSdbs()
+    public void ReadFpdmaQueued_HoldsItsSlotUntilDone_AndCompletesThroughSactAndSdbs()
     {
         const int tag = 5;
         Command(slot: tag, command: 0x60, lba: 0x10_0000, count: tag << 3, features: 16);
@@ -112,13 +112,15 @@ public class AhciMediatorTests
 
         var c = _commands.Single();
         Assert.That((c.Name, c.Kind, c.Lba, c.Count, c.Tag, c.Queued), Is.EqualTo(("READ_FPDMA_QUEUED", CommandKind.Read, 0x10_0000UL, 16UL, (ulong)tag, true)));
-        Assert.That(_m.ReadRegister(PxCi, 4), Is.Zero, "an NCQ command leaves PxCI when the device accepts it");
+        Assert.That(_m.ReadRegister(PxCi, 4), Is.EqualTo(1u << tag), "the mediator accepts a command (NCQ too) only when it is done");
+        Assert.That(_m.ReadRegister(PxTfd, 4) & 0xFF, Is.EqualTo(0x80), "BSY while it runs");
         Assert.That(_m.ReadRegister(PxSact, 4), Is.EqualTo(1u << tag));
         Assert.That(_m.AtSafePoint, Is.False, "PxSACT still holds the tag");
 
         _m.Complete(c);
 
         Assert.That(_m.ReadRegister(PxSact, 4), Is.Zero);
+        Assert.That(_m.ReadRegister(PxCi, 4), Is.Zero);
         Assert.That(_m.ReadRegister(PxIs, 4), Is.EqualTo(0x8), "SDBS");
         Assert.That(_mem.U32(ReceivedFis + 0x5C), Is.EqualTo(1u << tag), "SDB FIS SActive");
         Assert.That(_interrupts, Is.EqualTo(1));

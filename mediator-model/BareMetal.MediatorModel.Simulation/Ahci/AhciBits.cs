@@ -14,6 +14,16 @@ public static class AhciBits
 
     public const uint CmdFre = 1u << 4;
 
+    /// <summary>PxCMD.FR and PxCMD.CR (read-only): FIS receive and the command list engine running.
+    /// The model starts and stops both engines at once, so they read as FRE and ST.</summary>
+    public const uint CmdFr = 1u << 14;
+
+    public const uint CmdCr = 1u << 15;
+
+    /// <summary>PxCMD as software reads it: what it wrote, with CR and FR following ST and FRE.</summary>
+    public static uint CmdAsRead(uint written) =>
+        (written & ~(CmdCr | CmdFr)) | ((written & CmdSt) != 0 ? CmdCr : 0) | ((written & CmdFre) != 0 ? CmdFr : 0);
+
     /// <summary>PxTFD status: BSY and DRDY.</summary>
     public const uint TfdBusy = 0x80;
 

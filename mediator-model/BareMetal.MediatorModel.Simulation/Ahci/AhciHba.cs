@@ -56,7 +56,7 @@ internal sealed class AhciHba : IAhciPort, IEventHandler
             AhciReg.PxFb => _fb,
             AhciReg.PxIs => _is,
             AhciReg.PxIe => _ie,
-            AhciReg.PxCmd => _cmd,
+            AhciReg.PxCmd => AhciBits.CmdAsRead(_cmd),
             AhciReg.PxTfd => Busy ? AhciBits.TfdBusy : AhciBits.TfdReady,
             AhciReg.PxSact => _sact,
             AhciReg.PxCi => _ci,

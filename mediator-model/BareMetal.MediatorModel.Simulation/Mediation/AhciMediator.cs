@@ -12,7 +12,7 @@ namespace BareMetal.MediatorModel.Simulation.Mediation;
 /// when the guest has nothing issued (PxCI = PxSACT = 0), and guest commands that arrive meanwhile
 /// are held with their PxCI bits set, so the device looks busy (I/O multiplexing). When the copy is
 /// done it waits for a safe point and hands the physical port back (de-virtualization).</summary>
-internal sealed class AhciMediator : IDeviceMediator, IEventHandler, IFetchSink
+internal sealed class AhciMediator : Generated.IStreamingMediator, IEventHandler, IFetchSink
 {
     private const int EventPump = 1;
     private const int EventGuestComplete = 2;
@@ -138,7 +138,7 @@ internal sealed class AhciMediator : IDeviceMediator, IEventHandler, IFetchSink
             AhciReg.PxFb => _gFb,
             AhciReg.PxIs => _gIs,
             AhciReg.PxIe => _gIe,
-            AhciReg.PxCmd => _gCmd,
+            AhciReg.PxCmd => AhciBits.CmdAsRead(_gCmd),
             AhciReg.PxTfd => (_gCi | _gSact) != 0 ? AhciBits.TfdBusy : AhciBits.TfdReady,
             AhciReg.PxSact => _gSact,
             AhciReg.PxCi => _gCi,

@@ -19,6 +19,14 @@ public sealed class VmmSpec
     /// <summary>Stop interception, disable EPT, VMXOFF: the handoff itself.</summary>
     public double DevirtualizeUs { get; set; } = 500;
 
+    /// <summary>Which AHCI mediator the VMM runs: the hand-written one, or the one generated from
+    /// specs/ahci.mspec by the spec compiler (through Generated/GeneratedAhciMediator).</summary>
+    public string Mediator { get; set; } = HandWritten;
+
+    public const string HandWritten = "hand-written";
+
+    public const string GeneratedAhci = "generated-ahci";
+
 
     internal void Validate()
     {
@@ -27,6 +35,11 @@ public sealed class VmmSpec
         Check.Range("vmm.copyChunkKiB", CopyChunkKiB, 4, 1 << 20);
         Check.Range("vmm.copyOutstanding", CopyOutstanding, 1, 64);
         Check.Range("vmm.devirtualizeUs", DevirtualizeUs, 0, 1e9);
+        if (Mediator is not (HandWritten or GeneratedAhci))
+        {
+            throw new ScenarioException($"vmm.mediator = '{Mediator}' must be '{HandWritten}' or '{GeneratedAhci}'");
+        }
+
         if (CopyChunkKiB % 4 != 0 || CopyChunkKiB > 4096)
         {
             throw new ScenarioException($"vmm.copyChunkKiB = {CopyChunkKiB} must be a multiple of 4 KiB, at most 4096 (one AHCI command)");

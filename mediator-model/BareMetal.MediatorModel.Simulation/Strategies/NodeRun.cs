@@ -1,6 +1,7 @@
 using BareMetal.MediatorModel.Simulation.Ahci;
 using BareMetal.MediatorModel.Simulation.Devices;
 using BareMetal.MediatorModel.Simulation.Engine;
+using BareMetal.MediatorModel.Simulation.Generated;
 using BareMetal.MediatorModel.Simulation.Guest;
 using BareMetal.MediatorModel.Simulation.Mediation;
 using BareMetal.MediatorModel.Simulation.Scenarios;
@@ -56,7 +57,7 @@ internal sealed class NodeRun : IEventHandler
 
     public GuestOs? Guest { get; private set; }
 
-    public AhciMediator? Mediator { get; private set; }
+    public IStreamingMediator? Mediator { get; private set; }
 
     public StreamingState? Streaming { get; private set; }
 
@@ -170,7 +171,9 @@ internal sealed class NodeRun : IEventHandler
             options = AdjustMediator(options);
         }
 
-        var mediator = new AhciMediator(_sim, _hba, _memory, _server, _nic, Streaming, options);
+        IStreamingMediator mediator = vmm.Mediator == VmmSpec.GeneratedAhci
+            ? GeneratedAhciMediator.Create(_sim, _hba, _memory, _server, _nic, Streaming, options)
+            : new AhciMediator(_sim, _hba, _memory, _server, _nic, Streaming, options);
         Mediator = mediator;
         var driver = new AhciGuestDriver(mediator, _memory, ncq: true);
         mediator.GuestInterrupt = driver;

@@ -22,7 +22,7 @@ internal sealed class MediatedNode
 
     public GuestOs Guest => Node.Guest!;
 
-    public AhciMediator Mediator => Node.Mediator!;
+    public AhciMediator Mediator => (AhciMediator)Node.Mediator!;
 
     /// <summary>A tiny scenario (8 MiB image) shaped by <paramref name="shape"/>.</summary>
     public static Scenario TinyScenario(WorkloadShape shape)

@@ -192,7 +192,7 @@ public sealed class AhciMediator : IGeneratedMediator
     ];
     private static readonly ulong[] s_reset =
     [
-        0xC0001F00UL, 0x80000000UL, 0UL, 1UL, 0x10301UL, 0UL, 0UL, 0UL, 0UL, 0UL, 0UL, 0UL, 0x7FUL, 0x101UL, 0x123UL, 0UL,
+        0xC0001F00UL, 0x80000000UL, 0UL, 1UL, 0x10301UL, 0UL, 0UL, 0UL, 0UL, 0UL, 0UL, 0UL, 0x40UL, 0x101UL, 0x123UL, 0UL,
         0UL, 0UL, 0UL,
     ];
     private static readonly ulong[] s_rw =
@@ -459,14 +459,14 @@ public sealed class AhciMediator : IGeneratedMediator
         _ = instance;
     }
 
-    // on write PxCMD (line 183)
+    // on write PxCMD (line 180)
     private void Hook_0(int index)
     {
         _r[197 + index] = (_r[197 + index] & 0xFFFF7FFFUL) | (SpecOps.Shl(((_r[197 + index] >> 0) & 1UL), 15) & 0x8000UL);
         _r[197 + index] = (_r[197 + index] & 0xFFFFBFFFUL) | (SpecOps.Shl(((_r[197 + index] >> 4) & 1UL), 14) & 0x4000UL);
     }
 
-    // on write GHC (line 188)
+    // on write GHC (line 185)
     private void Hook_1(int index)
     {
         if ((((_r[1] >> 0) & 1UL) == 1UL))
@@ -498,15 +498,7 @@ public sealed class AhciMediator : IGeneratedMediator
         l_header = unchecked((SpecOps.Shl(_r[37 + index], 0x20UL) | (_r[5 + index] & 0xFFFFFC00UL)) + unchecked(item * 0x20UL));
         l_fis = (SpecOps.Shl(SpecOps.ReadField(_memory, unchecked(l_header + 0xCUL), 4, false, 0, 0xFFFFFFFFUL), 0x20UL) | (SpecOps.ReadField(_memory, unchecked(l_header + 8UL), 4, false, 0, 0xFFFFFFFFUL) & 0xFFFFFF80UL));
         Decode_ata(l_fis, index, d);
-        _r[197 + index] = (_r[197 + index] & 0xFFFFE0FFUL) | (SpecOps.Shl(item, 8) & 0x1F00UL);
-        if (((d.Queued ? 1UL : 0UL) != 0UL))
-        {
-            _r[421 + index] = (_r[421 + index] & (~SpecOps.Shl(1UL, item))) & 0xFFFFFFFFUL;
-        }
-        else
-        {
-            _r[229 + index] = (_r[229 + index] & 0xFFFFFF00UL) | (SpecOps.Shl(0x80UL, 0) & 0xFFUL);
-        }
+        _r[229 + index] = (_r[229 + index] & 0xFFFFFF00UL) | (SpecOps.Shl(0x80UL, 0) & 0xFFUL);
         Fire_0_1(index);
         CommandDecoded?.Invoke(this, new DecodedCommand(0, "issue", index, item, d, [l_header, l_fis]));
     }
@@ -527,6 +519,7 @@ public sealed class AhciMediator : IGeneratedMediator
         ulong l_rfis = 0;
         l_rfis = (SpecOps.Shl(_r[101 + index], 0x20UL) | (_r[69 + index] & 0xFFFFFF00UL));
         SpecOps.WriteField(_memory, unchecked(l_header + 4UL), 4, false, 0, 0xFFFFFFFFUL, unchecked(c.Count * 0x200UL));
+        _r[421 + index] = (_r[421 + index] & (~SpecOps.Shl(1UL, item))) & 0xFFFFFFFFUL;
         if (((c.Queued ? 1UL : 0UL) != 0UL))
         {
             _r[389 + index] = (_r[389 + index] & (~SpecOps.Shl(1UL, c.Tag))) & 0xFFFFFFFFUL;
@@ -537,13 +530,12 @@ public sealed class AhciMediator : IGeneratedMediator
         }
         else
         {
-            _r[421 + index] = (_r[421 + index] & (~SpecOps.Shl(1UL, item))) & 0xFFFFFFFFUL;
             SpecOps.WriteField(_memory, unchecked(l_rfis + 0x40UL), 1, false, 0, 0xFFUL, 0x34UL);
-            SpecOps.WriteField(_memory, unchecked(l_rfis + 0x42UL), 1, false, 0, 0xFFUL, 0x50UL);
+            SpecOps.WriteField(_memory, unchecked(l_rfis + 0x42UL), 1, false, 0, 0xFFUL, 0x40UL);
             SpecOps.WriteField(_memory, unchecked(l_rfis + 0x43UL), 1, false, 0, 0xFFUL, 0UL);
             _r[133 + index] = (_r[133 + index] & 0xFFFFFFFEUL) | (SpecOps.Shl(1UL, 0) & 1UL);
         }
-        _r[229 + index] = (_r[229 + index] & 0xFFFFFF00UL) | (SpecOps.Shl(0x50UL, 0) & 0xFFUL);
+        _r[229 + index] = (_r[229 + index] & 0xFFFFFF00UL) | (SpecOps.Shl((((_r[421 + index] == 0UL) && (_r[389 + index] == 0UL)) ? 0x40UL : 0x80UL), 0) & 0xFFUL);
         if (((_r[133 + index] & _r[165 + index]) != 0UL))
         {
             _r[2] = (_r[2] | SpecOps.Shl(1UL, (ulong)index)) & 0xFFFFFFFFUL;
@@ -696,17 +688,18 @@ public sealed class AhciMediator : IGeneratedMediator
     {
         var state = _m_link[index];
         _ = state;
-        // Stopped -> Idle (line 201)
+        // Stopped -> Idle (line 198)
         if (state == 0 && (((_r[197 + index] >> 0) & 1UL) == 1UL))
         {
             _m_link[index] = 1;
             return;
         }
-        // * -> Stopped (line 204)
+        // * -> Stopped (line 201)
         if ((((_r[197 + index] >> 0) & 1UL) == 0UL))
         {
             _r[421 + index] = 0UL & 0xFFFFFFFFUL;
             _r[389 + index] = 0UL & 0xFFFFFFFFUL;
+            _r[229 + index] = (_r[229 + index] & 0xFFFFFF00UL) | (SpecOps.Shl(0x40UL, 0) & 0xFFUL);
             _m_link[index] = 0;
             return;
         }
@@ -717,7 +710,7 @@ public sealed class AhciMediator : IGeneratedMediator
     {
         var state = _m_link[index];
         _ = state;
-        // Idle -> Busy (line 202)
+        // Idle -> Busy (line 199)
         if (state == 1)
         {
             _m_link[index] = 2;
@@ -730,7 +723,7 @@ public sealed class AhciMediator : IGeneratedMediator
     {
         var state = _m_link[index];
         _ = state;
-        // Busy -> Idle (line 203)
+        // Busy -> Idle (line 200)
         if (state == 2 && ((_r[421 + index] == 0UL) && (_r[389 + index] == 0UL)))
         {
             _m_link[index] = 1;
