@@ -254,4 +254,27 @@ public class ServerRobustnessTests
         c.SendRequest(NbdProtocol.CmdRead, 1 << 20, 512);
         Assert.That(c.ReadReply(1 << 20, 512).Data, Is.All.EqualTo((byte)0x5a));
     }
+
+    /// <summary>
+    /// Each connection owns a thread blocked in recv (handshake or transmission): disposing the server
+    /// must still end them all promptly, by shutting their sockets down.
+    /// </summary>
+    [Test]
+    public async Task Dispose_EndsConnectionsBlockedInReceive()
+    {
+        using var handshaking = new TestClient(_server.LocalEndPoint);
+        handshaking.ReadExactly(NbdProtocol.GreetingLength);
+        using var idle = new TestClient(_server.LocalEndPoint);
+        idle.Connect("disk");
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (_server.ConnectionCount < 2 && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(10);
+        }
+        Assert.That(_server.ConnectionCount, Is.EqualTo(2));
+        var dispose = _server.DisposeAsync().AsTask();
+        Assert.That(await Task.WhenAny(dispose, Task.Delay(TimeSpan.FromSeconds(20))), Is.SameAs(dispose), "server dispose hung on a blocked connection");
+        Assert.That(handshaking.IsClosedByServer(), Is.True);
+        Assert.That(idle.IsClosedByServer(), Is.True);
+    }
 }

@@ -40,9 +40,9 @@ public sealed class NbdConnection : IDisposable
 
     private readonly Socket? _socket;
 
-    /// <param name="socket">When given, transmission runs on a dedicated thread with blocking socket calls:
-    /// one wake-up per receive (not two thread hops), and the replies to every request that arrived in one
-    /// receive go out in one gathered send. The handshake always runs on the pipe.</param>
+    /// <param name="socket">When given, transmission runs on the caller's thread with blocking socket calls
+    /// (the caller owns a thread for this connection): one wake-up per receive, and the replies to every
+    /// request that arrived in one receive go out in one gathered send. The handshake always runs on the pipe.</param>
     public NbdConnection(IExportProvider exports, PipeReader input, IReplyOutput output, string client,
         NbdServerOptions? options = null, ILogger? logger = null, TimeProvider? time = null, Socket? socket = null)
     {
@@ -125,7 +125,7 @@ public sealed class NbdConnection : IDisposable
                     leftover = pending.Buffer.ToArray();
                     _input.AdvanceTo(pending.Buffer.End);
                 }
-                await Task.Factory.StartNew(() => TransmitBlocking(socket, session, leftover), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                TransmitBlocking(socket, session, leftover);
                 return;
             }
             await TransmitAsync(session, ct);
