@@ -35,8 +35,14 @@ public sealed class NbdConnection : IDisposable
     private long _sendStartedAt;
     private volatile bool _transmitting;
 
-    /// <summary>Bytes of replies gathered before one send, when a receive brought many requests.</summary>
-    private const int MaxBatchBytes = 4 << 20;
+    /// <summary>
+    /// Bytes of replies gathered before one send, when a receive brought many requests. Small on purpose:
+    /// a big batch makes the client wait for the last pread of the batch before it sees the first reply,
+    /// and a send larger than the socket buffer waits for the client, so server and client take turns
+    /// instead of working at once. 16 KiB gathers four 4 KiB replies per sendmsg and sends every large
+    /// read as soon as it is read (A/B under load: 1.3-1.6x sequential, 1.2-1.6x 4 KiB QD32 against 4 MiB).
+    /// </summary>
+    private const int MaxBatchBytes = 16 * 1024;
 
     private readonly Socket? _socket;
 
