@@ -23,6 +23,11 @@ internal sealed class TftpTransfer
     private readonly Lock _gate = new();
     private readonly long _startTimestamp;
     private byte[]? _tx;
+
+    /// <summary>The next DATA packet, read while the client was busy with the last one (block 0: none).</summary>
+    private byte[]? _ahead;
+    private long _aheadBlock;
+    private int _aheadLength;
     private int _finished;
 
     public TftpTransfer(TftpServer server, TftpRequest request, IPEndPoint client, IPAddress local)
@@ -135,6 +140,12 @@ internal sealed class TftpTransfer
                 ArrayPool<byte>.Shared.Return(_tx);
                 _tx = null;
             }
+            if (_ahead is not null)
+            {
+                ArrayPool<byte>.Shared.Return(_ahead);
+                _ahead = null;
+                _aheadBlock = 0;
+            }
             _session.Dispose();
         }
         // Aborts the pending receive; the loop sees the transfer finished and returns its buffer.
@@ -215,7 +226,11 @@ internal sealed class TftpTransfer
         }
     }
 
-    /// <summary>Renders and sends every packet of <paramref name="send"/>. Caller holds <see cref="_gate"/>.</summary>
+    /// <summary>
+    /// Renders and sends every packet of <paramref name="send"/>, then reads the block after it ahead, so
+    /// the pread is done while the client handles what we sent rather than between its ACK and our
+    /// answer. Caller holds <see cref="_gate"/>.
+    /// </summary>
     private void Transmit(in TftpSend send)
     {
         if (send.Kind == TftpSendKind.None || _finished != 0)
@@ -225,19 +240,30 @@ internal sealed class TftpTransfer
         _tx ??= ArrayPool<byte>.Shared.Rent(_session.MaxPacketSize);
         for (var i = 0; i < send.Count; i++)
         {
+            var packet = _tx;
             int length;
-            try
+            if (send.Kind == TftpSendKind.Data && send.FirstBlock + i == _aheadBlock)
             {
-                length = _session.Render(send, i, _tx);
+                packet = _ahead!;
+                length = _aheadLength;
+                _aheadBlock = 0;
+                _session.CountSent(length);
             }
-            catch (IOException e)
+            else
             {
-                _server.LogLine($"transfer {Client} {_session.Request.Filename}: read failed: {e.Message}");
-                var error = _session.Fail(TftpErrorCode.NotDefined, "read error on server");
-                TrySend(_tx.AsSpan(0, _session.Render(error, 0, _tx)));
-                return;
+                try
+                {
+                    length = _session.Render(send, i, _tx);
+                }
+                catch (IOException e)
+                {
+                    _server.LogLine($"transfer {Client} {_session.Request.Filename}: read failed: {e.Message}");
+                    var error = _session.Fail(TftpErrorCode.NotDefined, "read error on server");
+                    TrySend(_tx.AsSpan(0, _session.Render(error, 0, _tx)));
+                    return;
+                }
             }
-            if (!TrySend(_tx.AsSpan(0, length)))
+            if (!TrySend(packet.AsSpan(0, length)))
             {
                 return;
             }
@@ -245,6 +271,29 @@ internal sealed class TftpTransfer
             {
                 _server.AddBytesSent(length - TftpLimits.HeaderSize);
             }
+        }
+        if (send.Kind == TftpSendKind.Data)
+        {
+            ReadAhead(send.FirstBlock + send.Count);
+        }
+    }
+
+    private void ReadAhead(long block)
+    {
+        if (block > _session.LastBlock || block == _aheadBlock)
+        {
+            return;
+        }
+        _ahead ??= ArrayPool<byte>.Shared.Rent(_session.MaxPacketSize);
+        try
+        {
+            _aheadLength = _session.RenderBlock(block, _ahead);
+            _aheadBlock = block;
+        }
+        catch (IOException)
+        {
+            // Reported when the block is really needed (the normal render path fails the transfer).
+            _aheadBlock = 0;
         }
     }
 
