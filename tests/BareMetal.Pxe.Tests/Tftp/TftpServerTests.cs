@@ -120,12 +120,13 @@ public class TftpServerTests
         public TftpOpenResult Open(TftpFileRequest request) => TftpOpenResult.Of(new FailingContent(length, failFrom));
     }
 
-    [Test]
-    public async Task Get_ManyBlocksLockstep_EveryBlockRightAndBytesSentExact()
+    [TestCase(8)]
+    [TestCase(0)]
+    public async Task Get_ManyBlocksLockstep_EveryBlockRightAndBytesSentExact(int threaded)
     {
         // The server reads each next block ahead while the client acknowledges; blocks must still come
         // out in order with their own bytes, and only sent bytes count.
-        await using var server = new TftpServer(new TftpServerOptions(), new FailingProvider(300_001, long.MaxValue));
+        await using var server = new TftpServer(new TftpServerOptions { ThreadedTransfers = threaded }, new FailingProvider(300_001, long.MaxValue));
         await server.StartAsync(new IPEndPoint(IPAddress.Loopback, 0));
         using var client = new RawTftpClient();
         var content = client.Get(server.LocalEndPoint!, "big", new TftpOption("blksize", "1000")).Content;
@@ -192,12 +193,15 @@ public class TftpServerTests
         Assert.That(TftpCodec.ReadError(client.Expect().Packet).Code, Is.EqualTo(TftpErrorCode.AccessViolation));
     }
 
-    [Test]
-    public async Task LostAck_IsAnsweredByResendOnTimer_ThenGivesUp()
+    // Each of these runs with transfers on their own blocking thread (the default for the first few) and on
+    // the shared async receive loop (ThreadedTransfers = 0, as every transfer beyond the first few).
+    [TestCase(8)]
+    [TestCase(0)]
+    public async Task LostAck_IsAnsweredByResendOnTimer_ThenGivesUp(int threaded)
     {
         var time = new ManualTimeProvider();
         var ended = new TaskCompletionSource<TftpTransferEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var server = await StartAsync(new TftpServerOptions { TimeProvider = time, MaxRetries = 2, Timeout = TimeSpan.FromSeconds(1) });
+        await using var server = await StartAsync(new TftpServerOptions { TimeProvider = time, MaxRetries = 2, Timeout = TimeSpan.FromSeconds(1), ThreadedTransfers = threaded });
         server.TransferEnded += (_, e) => ended.TrySetResult(e);
         using var client = new RawTftpClient();
         client.Request(server.LocalEndPoint!, "small");
@@ -235,11 +239,12 @@ public class TftpServerTests
         Assert.That(client.Get(server.LocalEndPoint!, "small", new TftpOption("tsize", "0")).Content, Is.EqualTo(Small));
     }
 
-    [Test]
-    public async Task ClientThatVanishes_EndsTheTransferOnIcmpUnreachable()
+    [TestCase(8)]
+    [TestCase(0)]
+    public async Task ClientThatVanishes_EndsTheTransferOnIcmpUnreachable(int threaded)
     {
         var time = new ManualTimeProvider();
-        await using var server = await StartAsync(new TftpServerOptions { TimeProvider = time, MaxRetries = 100 });
+        await using var server = await StartAsync(new TftpServerOptions { TimeProvider = time, MaxRetries = 100, ThreadedTransfers = threaded });
         var client = new RawTftpClient();
         client.Request(server.LocalEndPoint!, "small");
         client.Expect();
@@ -266,6 +271,7 @@ public class TftpServerTests
     [Test]
     public async Task ManyConcurrentClients_AllComplete()
     {
+        // 200 at once: the first 8 get threads, the rest share the async loop; threads are given back.
         await using var server = await StartAsync();
         const int Clients = 200;
         // A thread per client (the raw client blocks); the server itself runs on the thread pool.
@@ -280,10 +286,11 @@ public class TftpServerTests
         Assert.That(server.Counters.ActiveTransfers, Is.Zero);
     }
 
-    [Test]
-    public async Task Dispose_EndsRunningTransfers()
+    [TestCase(8)]
+    [TestCase(0)]
+    public async Task Dispose_EndsRunningTransfers(int threaded)
     {
-        var server = await StartAsync();
+        var server = await StartAsync(new TftpServerOptions { ThreadedTransfers = threaded });
         using var client = new RawTftpClient();
         client.Request(server.LocalEndPoint!, "small");
         client.Expect();
