@@ -1,86 +1,145 @@
 #!/usr/bin/env bash
-# One run, same client, same 1 GiB raw file on tmpfs: our NBD server (`baremetal export`) against
-# qemu-nbd and nbdkit's file plugin. Measures nbdcopy whole-image throughput to null: with 1 and 4
+# One run, same client, same 1 GiB of random data on tmpfs: our NBD server (`baremetal export`) against
+# qemu-nbd and nbdkit's file plugin. Measures nbdcopy whole-image throughput to null with 1 and 4
 # connections, and 4 KiB random reads at queue depth 1 and 32 with fio's nbd engine.
-# Prints MB/s and IOPS per server and the ratio ours / best peer (target >= 1.0).
-# Usage: bench/nbd-vs-peers.sh   (env: SIZE_MB=1024 RUNTIME=10 PORT=10950 IMG=/dev/shm/bm-nbd-bench.raw)
+# Three sources, each a block of rows:
+#   raw      the raw file, read-only            peers: qemu-nbd, nbdkit file
+#   qcow2    a qcow2 copy of it, read-only      peer:  qemu-nbd (this nbdkit has no qcow2 plugin/filter)
+#   overlay  a fresh qcow2 overlay whose backing file is the qcow2 (served writable, nothing written yet)
+#                                               peer:  qemu-nbd on an overlay made by qemu-img create -b
+# Prints MB/s and IOPS per server, the ratio ours / best peer (target >= 1.0), and each server's CPU
+# time (utime + stime from /proc/PID/stat) per GiB moved for the sequential rows and per 100k random
+# reads: CPU time is far less disturbed by a loaded machine than wall-clock time.
+# Usage: bench/nbd-vs-peers.sh
+#   env: SIZE_MB=1024 RUNTIME=10 PORT=10950 DIR=/dev/shm SOURCES="raw qcow2 overlay" TESTS="seq1 seq4 qd1 qd32"
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 size_mb=${SIZE_MB:-1024}
 runtime=${RUNTIME:-10}
 port=${PORT:-10950}
-img=${IMG:-/dev/shm/bm-nbd-bench.raw}
+dir=${DIR:-/dev/shm}
+read -r -a sources <<<"${SOURCES:-raw qcow2 overlay}"
+read -r -a tests <<<"${TESTS:-seq1 seq4 qd1 qd32}"
+raw=$dir/bm-nbd-bench.raw
+qcow=$dir/bm-nbd-bench.qcow2
 name=bench
+hz=$(getconf CLK_TCK)
 
-for tool in qemu-nbd nbdkit nbdcopy nbdinfo fio python3; do
+for tool in qemu-nbd qemu-img nbdkit nbdcopy nbdinfo fio python3; do
   command -v "$tool" >/dev/null || { echo "nbd-vs-peers: $tool is missing (apt-get install qemu-utils nbdkit libnbd-bin fio)"; exit 1; }
 done
 fio --enghelp 2>/dev/null | grep -qw nbd || { echo "nbd-vs-peers: this fio has no nbd engine"; exit 1; }
 
-if [[ ! -f "$img" || $(stat -c %s "$img") -ne $((size_mb * 1024 * 1024)) ]]; then
-  echo "nbd-vs-peers: writing ${size_mb} MiB of random data to $img"
-  head -c $((size_mb * 1024 * 1024)) /dev/urandom >"$img"
+if [[ ! -f "$raw" || $(stat -c %s "$raw") -ne $((size_mb * 1024 * 1024)) ]]; then
+  echo "nbd-vs-peers: writing ${size_mb} MiB of random data to $raw" >&2
+  head -c $((size_mb * 1024 * 1024)) /dev/urandom >"$raw"
+  rm -f "$qcow"
+fi
+if [[ " ${sources[*]} " =~ " qcow2 " || " ${sources[*]} " =~ " overlay " ]] && [[ ! -f "$qcow" || "$qcow" -ot "$raw" ]]; then
+  qemu-img convert -f raw -O qcow2 "$raw" "$qcow"
 fi
 "$root/baremetal" --help >/dev/null   # build the CLI once, outside the measurements
 dll="$root/artifacts/cli/baremetal.dll"
 
 pid=
+overlay_file=
 stop_server() {
   if [[ -n "$pid" ]]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=; fi
+  if [[ -n "$overlay_file" ]]; then rm -f "$overlay_file"; overlay_file=; fi
 }
 trap stop_server EXIT
 
-start_server() {
-  case "$1" in
-    ours) dotnet "$dll" export "$img" --nbd "127.0.0.1:$port" --read-only --name "$name" >/dev/null 2>&1 & ;;
-    qemu-nbd) qemu-nbd -r -t --shared=16 -x "$name" -p "$port" -b 127.0.0.1 -f raw "$img" & ;;
-    nbdkit) nbdkit -f -p "$port" -i 127.0.0.1 -e "$name" file "$img" & ;;
+start_server() { # server source
+  case "$1,$2" in
+    ours,raw) dotnet "$dll" export "$raw" --nbd "127.0.0.1:$port" --read-only --name "$name" >/dev/null 2>&1 & ;;
+    ours,qcow2) dotnet "$dll" export "$qcow" --nbd "127.0.0.1:$port" --read-only --name "$name" >/dev/null 2>&1 & ;;
+    ours,overlay)
+      overlay_file=$dir/bm-nbd-bench.ours-overlay.qcow2
+      rm -f "$overlay_file"
+      dotnet "$dll" export "$qcow" --overlay "$overlay_file" --nbd "127.0.0.1:$port" --name "$name" >/dev/null 2>&1 & ;;
+    qemu-nbd,raw) qemu-nbd -r -t --shared=16 -x "$name" -p "$port" -b 127.0.0.1 -f raw "$raw" & ;;
+    qemu-nbd,qcow2) qemu-nbd -r -t --shared=16 -x "$name" -p "$port" -b 127.0.0.1 -f qcow2 "$qcow" & ;;
+    qemu-nbd,overlay)
+      overlay_file=$dir/bm-nbd-bench.qemu-overlay.qcow2
+      rm -f "$overlay_file"
+      qemu-img create -q -f qcow2 -b "$qcow" -F qcow2 "$overlay_file"
+      qemu-nbd -t --shared=16 -x "$name" -p "$port" -b 127.0.0.1 -f qcow2 "$overlay_file" & ;;
+    nbdkit,raw) nbdkit -f -p "$port" -i 127.0.0.1 -e "$name" file "$raw" & ;;
   esac
   pid=$!
   for _ in $(seq 1 100); do
     nbdinfo --size "nbd://127.0.0.1:$port/$name" >/dev/null 2>&1 && return 0
     sleep 0.2
   done
-  echo "nbd-vs-peers: $1 did not come up"; exit 1
+  echo "nbd-vs-peers: $1 on $2 did not come up"; exit 1
 }
 
-copy_mbs() { # connections
-  local t0 t1
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+
+copy_mbs() { # connections; prints "MB/s cpu-ticks"
+  local t0 t1 c0 c1
+  c0=$(cpu_ticks)
   t0=$(date +%s.%N)
   nbdcopy --connections="$1" "nbd://127.0.0.1:$port/$name" null:
   t1=$(date +%s.%N)
-  python3 -c "print(f'{$size_mb * 1048576 / 1e6 / ($t1 - $t0):.0f}')"
+  c1=$(cpu_ticks)
+  python3 -c "print(f'{$size_mb * 1048576 / 1e6 / ($t1 - $t0):.0f} $((c1 - c0))')"
 }
 
-rand_iops() { # iodepth
-  fio --name=rand --ioengine=nbd --uri="nbd://127.0.0.1:$port/$name" --rw=randread --bs=4k \
+rand_iops() { # iodepth; prints "IOPS cpu-ticks total-ios"
+  local c0 c1 out
+  c0=$(cpu_ticks)
+  out=$(fio --name=rand --ioengine=nbd --uri="nbd://127.0.0.1:$port/$name" --rw=randread --bs=4k \
       --iodepth="$1" --runtime="$runtime" --time_based --output-format=json 2>/dev/null |
     sed -n '/^{/,$p' | # the nbd engine prints "fio: connected to NBD server" before the JSON
-    python3 -c 'import json,sys; j=json.load(sys.stdin); print(round(j["jobs"][0]["read"]["iops"]))'
+    python3 -c 'import json,sys; r=json.load(sys.stdin)["jobs"][0]["read"]; print(round(r["iops"]), r["total_ios"])')
+  c1=$(cpu_ticks)
+  read -r iops ios <<<"$out"
+  echo "$iops $((c1 - c0)) $ios"
 }
 
-declare -A result
-servers=(ours qemu-nbd nbdkit)
-for s in "${servers[@]}"; do
-  start_server "$s"
-  copy_mbs 1 >/dev/null # warm-up
-  result[$s,seq1]=$(copy_mbs 1)
-  result[$s,seq4]=$(copy_mbs 4)
-  result[$s,qd1]=$(rand_iops 1)
-  result[$s,qd32]=$(rand_iops 32)
-  stop_server
-  echo "nbd-vs-peers: $s done" >&2
+peers_of() { case "$1" in raw) echo "qemu-nbd nbdkit" ;; *) echo "qemu-nbd" ;; esac; }
+
+declare -A result cpu
+for src in "${sources[@]}"; do
+  read -r -a peers <<<"$(peers_of "$src")"
+  for s in ours "${peers[@]}"; do
+    start_server "$s" "$src"
+    nbdcopy --connections=1 "nbd://127.0.0.1:$port/$name" null: # warm-up (and JIT for ours)
+    for t in "${tests[@]}"; do
+      case "$t" in
+        seq1|seq4)
+          read -r v ticks <<<"$(copy_mbs "${t#seq}")"
+          result[$src,$s,$t]=$v
+          # CPU seconds per GiB moved
+          cpu[$src,$s,$t]=$(python3 -c "print(f'{$ticks / $hz / ($size_mb / 1024):.2f}s/GiB')") ;;
+        qd1|qd32)
+          read -r v ticks ios <<<"$(rand_iops "${t#qd}")"
+          result[$src,$s,$t]=$v
+          # CPU seconds per 100k requests
+          cpu[$src,$s,$t]=$(python3 -c "print(f'{$ticks / $hz / max($ios, 1) * 1e5:.2f}s/100k')") ;;
+      esac
+    done
+    stop_server
+    echo "nbd-vs-peers: $s on $src done" >&2
+  done
 done
 
-printf '\n%-10s %14s %14s %14s %14s\n' server "seq 1conn MB/s" "seq 4conn MB/s" "4k QD1 IOPS" "4k QD32 IOPS"
-for s in "${servers[@]}"; do
-  printf '%-10s %14s %14s %14s %14s\n' "$s" "${result[$s,seq1]}" "${result[$s,seq4]}" "${result[$s,qd1]}" "${result[$s,qd32]}"
+header() { printf '%-18s' "$1"; for t in "${tests[@]}"; do printf ' %16s' "$t"; done; echo; }
+echo
+echo "NBD, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); seq in MB/s, qd in IOPS; server CPU per GiB (seq) / per 100k reads (qd)"
+header source/server
+for src in "${sources[@]}"; do
+  read -r -a peers <<<"$(peers_of "$src")"
+  for s in ours "${peers[@]}"; do
+    printf '%-18s' "$src/$s"; for t in "${tests[@]}"; do printf ' %16s' "${result[$src,$s,$t]}"; done; echo
+    printf '%-18s' "  cpu"; for t in "${tests[@]}"; do printf ' %16s' "${cpu[$src,$s,$t]}"; done; echo
+  done
+  printf '%-18s' "$src ours/best"
+  for t in "${tests[@]}"; do
+    best=0
+    for p in "${peers[@]}"; do best=$(python3 -c "print(max($best, ${result[$src,$p,$t]}))"); done
+    printf ' %16s' "$(python3 -c "print(f'{${result[$src,ours,$t]} / $best:.2f}x')")"
+  done
+  echo
 done
-ratio() {
-  python3 -c "print(f'{$1 / max($2, $3):.2f}x')"
-}
-printf '%-10s %14s %14s %14s %14s\n' "ours/best" \
-  "$(ratio "${result[ours,seq1]}" "${result[qemu-nbd,seq1]}" "${result[nbdkit,seq1]}")" \
-  "$(ratio "${result[ours,seq4]}" "${result[qemu-nbd,seq4]}" "${result[nbdkit,seq4]}")" \
-  "$(ratio "${result[ours,qd1]}" "${result[qemu-nbd,qd1]}" "${result[nbdkit,qd1]}")" \
-  "$(ratio "${result[ours,qd32]}" "${result[qemu-nbd,qd32]}" "${result[nbdkit,qd32]}")"

@@ -10,7 +10,8 @@ namespace BareMetal.Pxe.Tftp;
 
 /// <summary>
 /// A read-only TFTP server: requests arrive on the listening port, each transfer then runs on its own
-/// ephemeral port (<see cref="TftpTransfer"/>). Threads are borrowed, never owned: one async receive
+/// ephemeral port (<see cref="TftpTransfer"/>). A few transfers at once (<see cref="TftpServerOptions.ThreadedTransfers"/>)
+/// get a thread blocked in recv; beyond those, threads are borrowed, never owned: one async receive
 /// loop per socket and one timer for every deadline, so thousands of transfers cost sockets and
 /// buffers, not threads. Bad packets are logged and dropped; nothing a client sends stops the server.
 /// </summary>
@@ -35,6 +36,7 @@ public sealed class TftpServer : IAsyncDisposable
     private long _epoch;
     private long _started, _completed, _aborted, _failed, _bytesSent, _retransmissions, _dropped;
     private int _disposed;
+    private int _threaded;
 
     /// <summary>Serves <see cref="TftpServerOptions.Root"/> through a jailed <see cref="RootDirectoryProvider"/>.</summary>
     public TftpServer(TftpServerOptions options)
@@ -153,6 +155,25 @@ public sealed class TftpServer : IAsyncDisposable
         Interlocked.Increment(ref _dropped);
         LogLine($"dropped packet from {client}: {why}");
     }
+
+    /// <summary>Claims one of the <see cref="TftpServerOptions.ThreadedTransfers"/> slots; false when all are taken.</summary>
+    internal bool TryTakeThread()
+    {
+        while (true)
+        {
+            var n = Volatile.Read(ref _threaded);
+            if (n >= _options.ThreadedTransfers)
+            {
+                return false;
+            }
+            if (Interlocked.CompareExchange(ref _threaded, n + 1, n) == n)
+            {
+                return true;
+            }
+        }
+    }
+
+    internal void ReleaseThread() => Interlocked.Decrement(ref _threaded);
 
     internal void AddBytesSent(long n) => Interlocked.Add(ref _bytesSent, n);
 

@@ -25,6 +25,13 @@ public sealed record TftpServerOptions
     /// <summary>Transfers running at once; more requests are answered with an ERROR until one ends.</summary>
     public int MaxConcurrentTransfers { get; init; } = 4096;
 
+    /// <summary>
+    /// Transfers that get a thread of their own, blocked in recv: the shortest ACK -> DATA turnaround
+    /// (one wake-up, three syscalls per block, as tftpd-hpa). Transfers beyond this many share the
+    /// socket engine's async receives, so thousands still cost no thread each. 0 turns threads off.
+    /// </summary>
+    public int ThreadedTransfers { get; init; } = 8;
+
     /// <summary>How often the one timer of the server checks every transfer's deadline.</summary>
     public TimeSpan TimerResolution { get; init; } = TimeSpan.FromMilliseconds(50);
 

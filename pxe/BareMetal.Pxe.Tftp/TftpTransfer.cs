@@ -8,8 +8,10 @@ namespace BareMetal.Pxe.Tftp;
 
 /// <summary>
 /// The socket side of one <see cref="TftpReadSession"/>: its own ephemeral UDP port (the transfer ID
-/// of RFC 1350), connected to the client so the kernel drops datagrams from anyone else. No thread
-/// of its own: an async receive loop, and the server's timer for resends. Every touch of the session
+/// of RFC 1350), connected to the client so the kernel drops datagrams from anyone else. The first
+/// <see cref="TftpServerOptions.ThreadedTransfers"/> transfers at once each get a thread blocked in recv
+/// (the fastest turnaround); the others an async receive loop with no thread of their own. The
+/// server's timer does resends. Every touch of the session
 /// holds <see cref="_gate"/>, since the receive loop and the timer run on different threads.
 /// </summary>
 internal sealed class TftpTransfer
@@ -23,6 +25,11 @@ internal sealed class TftpTransfer
     private readonly Lock _gate = new();
     private readonly long _startTimestamp;
     private byte[]? _tx;
+
+    /// <summary>The next DATA packet, read while the client was busy with the last one (block 0: none).</summary>
+    private byte[]? _ahead;
+    private long _aheadBlock;
+    private int _aheadLength;
     private int _finished;
 
     public TftpTransfer(TftpServer server, TftpRequest request, IPEndPoint client, IPAddress local)
@@ -98,6 +105,14 @@ internal sealed class TftpTransfer
             Finish();
             return;
         }
+        if (_server.TryTakeThread())
+        {
+            // Blocking receives only: one async call would make .NET switch the socket to non-blocking
+            // for good and emulate every later blocking call through its epoll thread.
+            var thread = new Thread(ReceiveLoopBlocking) { IsBackground = true, Name = "tftp transfer" };
+            thread.Start();
+            return;
+        }
         _ = ReceiveLoopAsync();
     }
 
@@ -135,11 +150,60 @@ internal sealed class TftpTransfer
                 ArrayPool<byte>.Shared.Return(_tx);
                 _tx = null;
             }
+            if (_ahead is not null)
+            {
+                ArrayPool<byte>.Shared.Return(_ahead);
+                _ahead = null;
+                _aheadBlock = 0;
+            }
             _session.Dispose();
         }
         // Aborts the pending receive; the loop sees the transfer finished and returns its buffer.
         _socket.Dispose();
         _server.OnEnded(this);
+    }
+
+    /// <summary>The receive loop of a transfer that has its own thread: blocking recv, woken by data or by Finish closing the socket.</summary>
+    private void ReceiveLoopBlocking()
+    {
+        var rx = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
+        try
+        {
+            while (Volatile.Read(ref _finished) == 0)
+            {
+                int n;
+                try
+                {
+                    n = _socket.Receive(rx, 0, ReceiveBufferSize, SocketFlags.None);
+                }
+                catch (SocketException e) when (OnReceiveError(e) is { } stop)
+                {
+                    if (stop)
+                    {
+                        break;
+                    }
+                    continue;
+                }
+                catch (ObjectDisposedException)
+                {
+                    break;
+                }
+                if (OnDatagram(rx.AsSpan(0, n)))
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception e) when (e is SocketException or IOException or InvalidOperationException)
+        {
+            OnLoopFailure(e);
+        }
+        finally
+        {
+            Finish();
+            ArrayPool<byte>.Shared.Return(rx);
+            _server.ReleaseThread();
+        }
     }
 
     private async Task ReceiveLoopAsync()
@@ -154,47 +218,19 @@ internal sealed class TftpTransfer
                 {
                     n = await _socket.ReceiveAsync(rx.AsMemory(0, ReceiveBufferSize), SocketFlags.None).ConfigureAwait(false);
                 }
-                catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionRefused or SocketError.ConnectionReset)
+                catch (SocketException e) when (OnReceiveError(e) is { } stop)
                 {
-                    // ICMP port unreachable for something we sent: the client has gone (often a ROM
-                    // that read tsize and closed its port without an ERROR).
-                    lock (_gate)
+                    if (stop)
                     {
-                        _session.Abandon("client port unreachable");
+                        break;
                     }
-                    break;
-                }
-                catch (SocketException e) when (e.SocketErrorCode == SocketError.MessageSize)
-                {
-                    _server.OnDropped(Client, "datagram larger than any ACK or ERROR");
                     continue;
-                }
-                catch (SocketException) when (Volatile.Read(ref _finished) != 0)
-                {
-                    break;
                 }
                 catch (ObjectDisposedException)
                 {
                     break;
                 }
-                bool over;
-                lock (_gate)
-                {
-                    if (_finished != 0)
-                    {
-                        break;
-                    }
-                    try
-                    {
-                        Transmit(_session.Handle(rx.AsSpan(0, n), _server.Now));
-                    }
-                    catch (TftpProtocolException e)
-                    {
-                        _server.OnDropped(Client, e.Message);
-                    }
-                    over = _session.IsOver;
-                }
-                if (over)
+                if (OnDatagram(rx.AsSpan(0, n)))
                 {
                     break;
                 }
@@ -202,11 +238,7 @@ internal sealed class TftpTransfer
         }
         catch (Exception e) when (e is SocketException or IOException or InvalidOperationException)
         {
-            _server.LogLine($"transfer {Client} {_session.Request.Filename}: {e.GetType().Name}: {e.Message}");
-            lock (_gate)
-            {
-                _session.Abandon(e.Message);
-            }
+            OnLoopFailure(e);
         }
         finally
         {
@@ -215,7 +247,62 @@ internal sealed class TftpTransfer
         }
     }
 
-    /// <summary>Renders and sends every packet of <paramref name="send"/>. Caller holds <see cref="_gate"/>.</summary>
+    /// <summary>A failed receive: true = the loop ends, false = go on receiving, null = not ours to handle (rethrow).</summary>
+    private bool? OnReceiveError(SocketException e)
+    {
+        if (e.SocketErrorCode is SocketError.ConnectionRefused or SocketError.ConnectionReset)
+        {
+            // ICMP port unreachable for something we sent: the client has gone (often a ROM
+            // that read tsize and closed its port without an ERROR).
+            lock (_gate)
+            {
+                _session.Abandon("client port unreachable");
+            }
+            return true;
+        }
+        if (e.SocketErrorCode == SocketError.MessageSize)
+        {
+            _server.OnDropped(Client, "datagram larger than any ACK or ERROR");
+            return false;
+        }
+        return Volatile.Read(ref _finished) != 0 || e.SocketErrorCode is SocketError.OperationAborted or SocketError.Interrupted or SocketError.Shutdown ? true : null;
+    }
+
+    /// <summary>Hands one datagram to the session and sends its answer; true when the transfer is over.</summary>
+    private bool OnDatagram(ReadOnlySpan<byte> datagram)
+    {
+        lock (_gate)
+        {
+            if (_finished != 0)
+            {
+                return true;
+            }
+            try
+            {
+                Transmit(_session.Handle(datagram, _server.Now));
+            }
+            catch (TftpProtocolException e)
+            {
+                _server.OnDropped(Client, e.Message);
+            }
+            return _session.IsOver;
+        }
+    }
+
+    private void OnLoopFailure(Exception e)
+    {
+        _server.LogLine($"transfer {Client} {_session.Request.Filename}: {e.GetType().Name}: {e.Message}");
+        lock (_gate)
+        {
+            _session.Abandon(e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Renders and sends every packet of <paramref name="send"/>, then reads the block after it ahead, so
+    /// the pread is done while the client handles what we sent rather than between its ACK and our
+    /// answer. Caller holds <see cref="_gate"/>.
+    /// </summary>
     private void Transmit(in TftpSend send)
     {
         if (send.Kind == TftpSendKind.None || _finished != 0)
@@ -225,19 +312,30 @@ internal sealed class TftpTransfer
         _tx ??= ArrayPool<byte>.Shared.Rent(_session.MaxPacketSize);
         for (var i = 0; i < send.Count; i++)
         {
+            var packet = _tx;
             int length;
-            try
+            if (send.Kind == TftpSendKind.Data && send.FirstBlock + i == _aheadBlock)
             {
-                length = _session.Render(send, i, _tx);
+                packet = _ahead!;
+                length = _aheadLength;
+                _aheadBlock = 0;
+                _session.CountSent(length);
             }
-            catch (IOException e)
+            else
             {
-                _server.LogLine($"transfer {Client} {_session.Request.Filename}: read failed: {e.Message}");
-                var error = _session.Fail(TftpErrorCode.NotDefined, "read error on server");
-                TrySend(_tx.AsSpan(0, _session.Render(error, 0, _tx)));
-                return;
+                try
+                {
+                    length = _session.Render(send, i, _tx);
+                }
+                catch (IOException e)
+                {
+                    _server.LogLine($"transfer {Client} {_session.Request.Filename}: read failed: {e.Message}");
+                    var error = _session.Fail(TftpErrorCode.NotDefined, "read error on server");
+                    TrySend(_tx.AsSpan(0, _session.Render(error, 0, _tx)));
+                    return;
+                }
             }
-            if (!TrySend(_tx.AsSpan(0, length)))
+            if (!TrySend(packet.AsSpan(0, length)))
             {
                 return;
             }
@@ -245,6 +343,29 @@ internal sealed class TftpTransfer
             {
                 _server.AddBytesSent(length - TftpLimits.HeaderSize);
             }
+        }
+        if (send.Kind == TftpSendKind.Data)
+        {
+            ReadAhead(send.FirstBlock + send.Count);
+        }
+    }
+
+    private void ReadAhead(long block)
+    {
+        if (block > _session.LastBlock || block == _aheadBlock)
+        {
+            return;
+        }
+        _ahead ??= ArrayPool<byte>.Shared.Rent(_session.MaxPacketSize);
+        try
+        {
+            _aheadLength = _session.RenderBlock(block, _ahead);
+            _aheadBlock = block;
+        }
+        catch (IOException)
+        {
+            // Reported when the block is really needed (the normal render path fails the transfer).
+            _aheadBlock = 0;
         }
     }
 

@@ -144,6 +144,51 @@ public class ServerRobustnessTests
         Assert.That(seen, Has.Count.EqualTo(64));
     }
 
+    /// <summary>
+    /// Hundreds of small and mixed-size reads arriving in one segment are answered in several gathered
+    /// sends (the batch is cut every few KiB): every reply complete, in request order, with its data,
+    /// and an error in the middle does not disturb the replies around it.
+    /// </summary>
+    [Test]
+    public void ManySmallPipelinedReads_ComeBackCompleteAndInOrder()
+    {
+        using var c = new TestClient(_server.LocalEndPoint);
+        c.Connect("disk", blockSize: false);
+        var sizes = new[] { 512, 4096, 1, 20000, 4096, 65536 };
+        var requests = new List<(ulong Handle, long Offset, int Length)>();
+        using (var burst = new MemoryStream())
+        {
+            for (var i = 0; i < 300; i++)
+            {
+                var length = sizes[i % sizes.Length];
+                long offset = (1 << 20) + ((i * 4096L) % (196608 - 65536));
+                // One read past the end in the middle of the burst: EINVAL for it alone.
+                if (i == 150)
+                {
+                    offset = Size;
+                }
+                requests.Add(((ulong)i + 1000, offset, length));
+                var header = new byte[NbdProtocol.RequestHeaderLength];
+                NbdCodec.WriteRequest(header, new NbdRequest(0, NbdProtocol.CmdRead, (ulong)i + 1000, (ulong)offset, (uint)length));
+                burst.Write(header);
+            }
+            c.Send(burst.ToArray());
+        }
+        foreach (var (handle, offset, length) in requests)
+        {
+            var r = c.ReadReply(offset, offset == Size ? 0 : length);
+            Assert.That(r.Handle, Is.EqualTo(handle));
+            if (offset == Size)
+            {
+                Assert.That(r.Error, Is.EqualTo(NbdProtocol.EINVAL));
+                continue;
+            }
+            Assert.That(r.Error, Is.Zero);
+            Assert.That(r.Data, Is.All.EqualTo((byte)0x5a), $"data of request {handle}");
+        }
+        AssertHealthy();
+    }
+
     [Test]
     public void DisconnectMidReply_DoesNotHurtServer()
     {
@@ -253,5 +298,28 @@ public class ServerRobustnessTests
         Assert.That(BinaryPrimitives.ReadUInt64BigEndian(reply), Is.EqualTo((ulong)Size));
         c.SendRequest(NbdProtocol.CmdRead, 1 << 20, 512);
         Assert.That(c.ReadReply(1 << 20, 512).Data, Is.All.EqualTo((byte)0x5a));
+    }
+
+    /// <summary>
+    /// Each connection owns a thread blocked in recv (handshake or transmission): disposing the server
+    /// must still end them all promptly, by shutting their sockets down.
+    /// </summary>
+    [Test]
+    public async Task Dispose_EndsConnectionsBlockedInReceive()
+    {
+        using var handshaking = new TestClient(_server.LocalEndPoint);
+        handshaking.ReadExactly(NbdProtocol.GreetingLength);
+        using var idle = new TestClient(_server.LocalEndPoint);
+        idle.Connect("disk");
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (_server.ConnectionCount < 2 && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(10);
+        }
+        Assert.That(_server.ConnectionCount, Is.EqualTo(2));
+        var dispose = _server.DisposeAsync().AsTask();
+        Assert.That(await Task.WhenAny(dispose, Task.Delay(TimeSpan.FromSeconds(20))), Is.SameAs(dispose), "server dispose hung on a blocked connection");
+        Assert.That(handshaking.IsClosedByServer(), Is.True);
+        Assert.That(idle.IsClosedByServer(), Is.True);
     }
 }

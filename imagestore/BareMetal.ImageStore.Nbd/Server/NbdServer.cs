@@ -88,14 +88,15 @@ public sealed class NbdServer : IAsyncDisposable
                 continue;
             }
             socket.NoDelay = true;
-            _ = ServeAsync(socket, client);
+            // A thread per connection, as nbdkit and qemu-nbd have: every socket call then blocks in the
+            // kernel instead of bouncing through the epoll thread (see BlockingSocketStream).
+            _ = Task.Factory.StartNew(() => Serve(socket, client), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
     }
 
-    private async Task ServeAsync(Socket socket, string client)
+    private void Serve(Socket socket, string client)
     {
-        await Task.Yield();
-        var stream = new NetworkStream(socket, ownsSocket: false);
+        var stream = new BlockingSocketStream(socket);
         var input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: ReceiveBufferSize, minimumReadSize: 16 * 1024));
         using var connection = new NbdConnection(_exports, input, new SocketReplyOutput(socket), client, _options, _logger, _time, socket);
         connection.Aborted += () =>
@@ -110,11 +111,12 @@ public sealed class NbdServer : IAsyncDisposable
         };
         Log.Connected(_logger, client);
         NbdMetrics.Connections.Add(1);
-        var run = connection.RunAsync(_stop.Token);
-        _connections[connection] = run;
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _connections[connection] = done.Task;
         try
         {
-            await run;
+            // Every I/O call below blocks, so this completes on this thread.
+            connection.RunAsync(_stop.Token).GetAwaiter().GetResult();
         }
         catch (Exception e)
         {
@@ -124,8 +126,9 @@ public sealed class NbdServer : IAsyncDisposable
         {
             NbdMetrics.Connections.Add(-1);
             _connections.TryRemove(connection, out _);
-            await stream.DisposeAsync();
+            stream.Dispose();
             socket.Dispose();
+            done.TrySetResult();
         }
     }
 

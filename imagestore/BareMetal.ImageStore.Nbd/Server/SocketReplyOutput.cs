@@ -2,15 +2,20 @@ using System.Net.Sockets;
 
 namespace BareMetal.ImageStore.Nbd.Server;
 
-/// <summary>Sends straight from the reply buffer to the socket: no stream or pipe copy in between.</summary>
+/// <summary>
+/// Sends straight from the reply buffer to the socket with blocking calls (no stream or pipe copy in
+/// between, and the socket never turns non-blocking: see <see cref="BlockingSocketStream"/>). The
+/// returned task is always complete; the connection's own thread pays for the wait.
+/// </summary>
 public sealed class SocketReplyOutput(Socket socket) : IReplyOutput
 {
-    public async ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    public ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
-        while (!data.IsEmpty)
+        var span = data.Span;
+        while (!span.IsEmpty)
         {
-            var n = await socket.SendAsync(data, SocketFlags.None, cancellationToken);
-            data = data[n..];
+            span = span[socket.Send(span, SocketFlags.None)..];
         }
+        return ValueTask.CompletedTask;
     }
 }

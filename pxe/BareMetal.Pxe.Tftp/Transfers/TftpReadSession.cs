@@ -203,6 +203,34 @@ public sealed class TftpReadSession : IDisposable
         }
     }
 
+    /// <summary>Absolute number of the final DATA block (0 before the file is open).</summary>
+    public long LastBlock => _lastBlock;
+
+    /// <summary>
+    /// Writes DATA packet <paramref name="block"/> (absolute, 1..<see cref="LastBlock"/>) into
+    /// <paramref name="destination"/> and returns its length, without counting it as sent: a shell may
+    /// read the next block ahead while the client is busy, then send it with <see cref="CountSent"/>.
+    /// </summary>
+    public int RenderBlock(long block, Span<byte> destination)
+    {
+        if (_content is null || block < 1 || block > _lastBlock)
+        {
+            throw new ArgumentOutOfRangeException(nameof(block), $"block {block} is not 1..{_lastBlock} of an open transfer");
+        }
+        var offset = (block - 1) * BlockSize;
+        var size = (int)Math.Min(BlockSize, _length - offset);
+        TftpCodec.WriteDataHeader(destination, unchecked((ushort)block));
+        var n = _content.Read(offset, destination.Slice(TftpLimits.HeaderSize, size));
+        if (n != size)
+        {
+            throw new IOException($"short read at {offset}: {n} of {size} bytes");
+        }
+        return TftpLimits.HeaderSize + size;
+    }
+
+    /// <summary>Counts a DATA packet rendered by <see cref="RenderBlock"/> as sent.</summary>
+    public void CountSent(int packetLength) => BytesSent += packetLength - TftpLimits.HeaderSize;
+
     /// <summary>Writes packet <paramref name="index"/> of <paramref name="send"/> into <paramref name="destination"/>; returns its length.</summary>
     public int Render(in TftpSend send, int index, Span<byte> destination)
     {
@@ -213,17 +241,9 @@ public sealed class TftpReadSession : IDisposable
             case TftpSendKind.Error:
                 return TftpCodec.WriteError(destination, send.ErrorCode, send.ErrorMessage ?? "");
             case TftpSendKind.Data:
-                var block = send.FirstBlock + index;
-                var offset = (block - 1) * BlockSize;
-                var size = (int)Math.Min(BlockSize, _length - offset);
-                TftpCodec.WriteDataHeader(destination, unchecked((ushort)block));
-                var n = _content!.Read(offset, destination.Slice(TftpLimits.HeaderSize, size));
-                if (n != size)
-                {
-                    throw new IOException($"short read at {offset}: {n} of {size} bytes");
-                }
-                BytesSent += size;
-                return TftpLimits.HeaderSize + size;
+                var length = RenderBlock(send.FirstBlock + index, destination);
+                CountSent(length);
+                return length;
             default:
                 throw new ArgumentException("nothing to render", nameof(send));
         }

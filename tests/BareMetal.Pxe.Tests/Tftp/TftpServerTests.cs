@@ -91,6 +91,73 @@ public class TftpServerTests
         await WaitFor(() => server.Counters.ActiveTransfers == 0);
     }
 
+    /// <summary>Content whose reads fail from <paramref name="failFrom"/> on, as a file cut short under us would.</summary>
+    private sealed class FailingContent(long length, long failFrom) : ITftpContent
+    {
+        public long Length => length;
+
+        public int Read(long offset, Span<byte> destination)
+        {
+            if (offset >= failFrom)
+            {
+                throw new IOException($"disk error at {offset}");
+            }
+            var n = (int)Math.Min(destination.Length, length - offset);
+            for (var i = 0; i < n; i++)
+            {
+                destination[i] = unchecked((byte)((offset + i) * 13));
+            }
+            return n;
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+
+    private sealed class FailingProvider(long length, long failFrom) : ITftpFileProvider
+    {
+        public TftpOpenResult Open(TftpFileRequest request) => TftpOpenResult.Of(new FailingContent(length, failFrom));
+    }
+
+    [TestCase(8)]
+    [TestCase(0)]
+    public async Task Get_ManyBlocksLockstep_EveryBlockRightAndBytesSentExact(int threaded)
+    {
+        // The server reads each next block ahead while the client acknowledges; blocks must still come
+        // out in order with their own bytes, and only sent bytes count.
+        await using var server = new TftpServer(new TftpServerOptions { ThreadedTransfers = threaded }, new FailingProvider(300_001, long.MaxValue));
+        await server.StartAsync(new IPEndPoint(IPAddress.Loopback, 0));
+        using var client = new RawTftpClient();
+        var content = client.Get(server.LocalEndPoint!, "big", new TftpOption("blksize", "1000")).Content;
+        Assert.That(content, Has.Length.EqualTo(300_001));
+        Assert.That(content.Select((b, i) => b == unchecked((byte)(i * 13))).All(ok => ok), Is.True, "content differs");
+        await WaitFor(() => server.Counters.ActiveTransfers == 0);
+        Assert.That(server.Counters.BytesSent, Is.EqualTo(300_001));
+    }
+
+    [Test]
+    public async Task ReadErrorMidTransfer_ClientGetsErrorZeroAfterTheGoodBlocks()
+    {
+        // Block 4 fails: first when read ahead (silently), then when it is due (ERROR 0 to the client).
+        await using var server = new TftpServer(new TftpServerOptions(), new FailingProvider(10 * 512, 3 * 512));
+        await server.StartAsync(new IPEndPoint(IPAddress.Loopback, 0));
+        using var client = new RawTftpClient();
+        client.Request(server.LocalEndPoint!, "f");
+        for (ushort block = 1; block <= 3; block++)
+        {
+            var (p, from) = client.Expect();
+            Assert.That((TftpCodec.ReadOpcode(p), TftpCodec.ReadData(p).Block), Is.EqualTo((TftpOpcode.Data, block)));
+            client.Ack(from, block);
+        }
+        var (error, _) = client.Expect();
+        Assert.That(TftpCodec.ReadOpcode(error), Is.EqualTo(TftpOpcode.Error));
+        Assert.That(TftpCodec.ReadError(error).Code, Is.EqualTo(TftpErrorCode.NotDefined));
+        await WaitFor(() => server.Counters.ActiveTransfers == 0);
+        var c = server.Counters;
+        Assert.That((c.TransfersFailed, c.BytesSent), Is.EqualTo((1L, 3L * 512)));
+    }
+
     [Test]
     public async Task MissingFile_GetsErrorOne_AndCountsAsFailed()
     {
@@ -126,12 +193,15 @@ public class TftpServerTests
         Assert.That(TftpCodec.ReadError(client.Expect().Packet).Code, Is.EqualTo(TftpErrorCode.AccessViolation));
     }
 
-    [Test]
-    public async Task LostAck_IsAnsweredByResendOnTimer_ThenGivesUp()
+    // Each of these runs with transfers on their own blocking thread (the default for the first few) and on
+    // the shared async receive loop (ThreadedTransfers = 0, as every transfer beyond the first few).
+    [TestCase(8)]
+    [TestCase(0)]
+    public async Task LostAck_IsAnsweredByResendOnTimer_ThenGivesUp(int threaded)
     {
         var time = new ManualTimeProvider();
         var ended = new TaskCompletionSource<TftpTransferEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var server = await StartAsync(new TftpServerOptions { TimeProvider = time, MaxRetries = 2, Timeout = TimeSpan.FromSeconds(1) });
+        await using var server = await StartAsync(new TftpServerOptions { TimeProvider = time, MaxRetries = 2, Timeout = TimeSpan.FromSeconds(1), ThreadedTransfers = threaded });
         server.TransferEnded += (_, e) => ended.TrySetResult(e);
         using var client = new RawTftpClient();
         client.Request(server.LocalEndPoint!, "small");
@@ -169,11 +239,12 @@ public class TftpServerTests
         Assert.That(client.Get(server.LocalEndPoint!, "small", new TftpOption("tsize", "0")).Content, Is.EqualTo(Small));
     }
 
-    [Test]
-    public async Task ClientThatVanishes_EndsTheTransferOnIcmpUnreachable()
+    [TestCase(8)]
+    [TestCase(0)]
+    public async Task ClientThatVanishes_EndsTheTransferOnIcmpUnreachable(int threaded)
     {
         var time = new ManualTimeProvider();
-        await using var server = await StartAsync(new TftpServerOptions { TimeProvider = time, MaxRetries = 100 });
+        await using var server = await StartAsync(new TftpServerOptions { TimeProvider = time, MaxRetries = 100, ThreadedTransfers = threaded });
         var client = new RawTftpClient();
         client.Request(server.LocalEndPoint!, "small");
         client.Expect();
@@ -200,6 +271,7 @@ public class TftpServerTests
     [Test]
     public async Task ManyConcurrentClients_AllComplete()
     {
+        // 200 at once: the first 8 get threads, the rest share the async loop; threads are given back.
         await using var server = await StartAsync();
         const int Clients = 200;
         // A thread per client (the raw client blocks); the server itself runs on the thread pool.
@@ -214,10 +286,11 @@ public class TftpServerTests
         Assert.That(server.Counters.ActiveTransfers, Is.Zero);
     }
 
-    [Test]
-    public async Task Dispose_EndsRunningTransfers()
+    [TestCase(8)]
+    [TestCase(0)]
+    public async Task Dispose_EndsRunningTransfers(int threaded)
     {
-        var server = await StartAsync();
+        var server = await StartAsync(new TftpServerOptions { ThreadedTransfers = threaded });
         using var client = new RawTftpClient();
         client.Request(server.LocalEndPoint!, "small");
         client.Expect();
