@@ -17,8 +17,11 @@ public sealed class ScsiLogicalUnit
     /// <summary>MAXIMUM TRANSFER LENGTH in blocks (VPD B0), the same bound the session buffers by.</summary>
     public const int MaxTransferBlocks = Wire.IscsiLimits.MaxTransferBytes / BlockSize;
 
-    /// <summary>MAXIMUM UNMAP LBA COUNT and MAXIMUM WRITE SAME LENGTH (blocks): 2 GiB per command.</summary>
-    public const uint MaxUnmapBlocks = 4 * 1024 * 1024;
+    /// <summary>MAXIMUM UNMAP LBA COUNT (blocks): 512 MiB per descriptor (libiscsi's BlockLimits test holds targets to 2^20).</summary>
+    public const uint MaxUnmapBlocks = 1024 * 1024;
+
+    /// <summary>MAXIMUM WRITE SAME LENGTH (blocks): the maximum transfer, since initiators test it with WRITE of the same size.</summary>
+    public const uint MaxWriteSameBlocks = MaxTransferBlocks;
 
     /// <summary>MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT.</summary>
     public const int MaxUnmapDescriptors = 256;
@@ -129,12 +132,28 @@ public sealed class ScsiLogicalUnit
 
     private ScsiPlan Verify(long lba, long blocks, byte flags)
     {
-        if ((flags & 0x06) != 0)
+        var bytchk = (flags >> 1) & 3;
+        if ((flags >> 5) != 0 || bytchk >= 2)
         {
-            // BYTCHK: comparing data is not supported; the medium check alone always succeeds.
+            return ScsiPlan.Check(ScsiSense.InvalidFieldInCdb); // VRPROTECT; BYTCHK 10b is reserved, 11b (one block for all) unsupported
+        }
+        if (OutOfRange(lba, blocks))
+        {
+            return ScsiPlan.Check(ScsiSense.LbaOutOfRange);
+        }
+        if (blocks > MaxTransferBlocks)
+        {
             return ScsiPlan.Check(ScsiSense.InvalidFieldInCdb);
         }
-        return OutOfRange(lba, blocks) ? ScsiPlan.Check(ScsiSense.LbaOutOfRange) : ScsiPlan.Good;
+        // BYTCHK 0: a medium check, which a file always passes. BYTCHK 1: compare with the data sent.
+        return bytchk == 0 || blocks == 0 ? ScsiPlan.Good : new ScsiPlan(ScsiPlanKind.DataOutBuffered, Offset: lba * BlockSize, Length: (int)(blocks * BlockSize));
+    }
+
+    private ScsiPlan CompareVerify(long offset, ReadOnlySpan<byte> data)
+    {
+        var disk = new byte[data.Length];
+        Export.Read(offset, disk);
+        return data.SequenceEqual(disk) ? ScsiPlan.Good : ScsiPlan.Check(ScsiSense.Miscompare);
     }
 
     private ScsiPlan Verify16(ReadOnlySpan<byte> cdb)
@@ -269,7 +288,7 @@ public sealed class ScsiLogicalUnit
         BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(16), MaxUnmapBlocks);
         BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(20), MaxUnmapDescriptors);
         BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(24), 128);             // unmap granularity: 64 KiB clusters
-        BinaryPrimitives.WriteUInt64BigEndian(b.AsSpan(32), MaxUnmapBlocks); // maximum WRITE SAME length
+        BinaryPrimitives.WriteUInt64BigEndian(b.AsSpan(32), MaxWriteSameBlocks); // maximum WRITE SAME length
         return b;
     }
 
@@ -416,7 +435,7 @@ public sealed class ScsiLogicalUnit
         {
             return ScsiPlan.Check(ScsiSense.InvalidFieldInCdb); // WRPROTECT, ANCHOR
         }
-        if (blocks == 0 || blocks > MaxUnmapBlocks)
+        if (blocks == 0 || blocks > MaxWriteSameBlocks)
         {
             return ScsiPlan.Check(ScsiSense.InvalidFieldInCdb); // WSNZ is set in VPD B0
         }
@@ -439,6 +458,8 @@ public sealed class ScsiLogicalUnit
     /// <summary>Finishes a <see cref="ScsiPlanKind.DataOutBuffered"/> command with its parameter data.</summary>
     public ScsiPlan Complete(ReadOnlySpan<byte> cdb, ReadOnlySpan<byte> data) => cdb[0] switch
     {
+        0x2f => CompareVerify(BinaryPrimitives.ReadUInt32BigEndian(cdb[2..]) * (long)BlockSize, data),
+        0x8f => CompareVerify((long)BinaryPrimitives.ReadUInt64BigEndian(cdb[2..]) * BlockSize, data),
         0x42 => Unmap(data),
         0x41 => WriteSame(BinaryPrimitives.ReadUInt32BigEndian(cdb[2..]), BinaryPrimitives.ReadUInt16BigEndian(cdb[7..]), data),
         0x93 => WriteSame((long)BinaryPrimitives.ReadUInt64BigEndian(cdb[2..]), BinaryPrimitives.ReadUInt32BigEndian(cdb[10..]), data),
@@ -467,6 +488,10 @@ public sealed class ScsiLogicalUnit
             var d = data.Slice(8 + (16 * i), 16);
             var lba = BinaryPrimitives.ReadUInt64BigEndian(d);
             var n = BinaryPrimitives.ReadUInt32BigEndian(d[8..]);
+            if (n == 0)
+            {
+                continue; // SBC-3 5.28: a descriptor of 0 blocks unmaps nothing and is not an error
+            }
             if (lba > long.MaxValue || OutOfRange((long)lba, n))
             {
                 return ScsiPlan.Check(ScsiSense.LbaOutOfRange);

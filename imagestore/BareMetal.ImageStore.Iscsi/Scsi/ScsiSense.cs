@@ -22,6 +22,8 @@ public readonly record struct ScsiSense(byte Key, byte Asc, byte Ascq)
     public static readonly ScsiSense WriteProtected = new(KeyDataProtect, 0x27, 0x00);
     public static readonly ScsiSense UnrecoveredReadError = new(KeyMediumError, 0x11, 0x00);
     public static readonly ScsiSense WriteError = new(KeyMediumError, 0x0c, 0x00);
+    public static readonly ScsiSense DataPhaseError = new(KeyAbortedCommand, 0x4b, 0x00);
+    public static readonly ScsiSense Miscompare = new(0x0e, 0x1d, 0x00);
     public static readonly ScsiSense SavingParametersNotSupported = new(KeyIllegalRequest, 0x39, 0x00);
 
     /// <summary>Fixed-format sense data, 18 bytes.</summary>

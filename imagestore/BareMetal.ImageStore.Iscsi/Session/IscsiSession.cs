@@ -342,9 +342,10 @@ public sealed class IscsiSession
         export.Counters.Request(_clientCounters);
         if (plan.Kind is ScsiPlanKind.WriteDisk or ScsiPlanKind.DataOutBuffered)
         {
-            if (expected < plan.Length || !h.WriteBit)
+            var take = h.WriteBit ? (int)Math.Min(plan.Length, expected) : 0;
+            if (take < plan.Length && plan.Kind == ScsiPlanKind.DataOutBuffered)
             {
-                // The initiator offers less data than the CDB needs: refuse rather than write part of it.
+                // Parameter data cut short by the expected length: refuse rather than act on part of it.
                 Done(itt, h);
                 Response(output, itt, ScsiPlan.Check(ScsiSense.InvalidFieldInCdb), expected, transferred: plan.Length, 0);
                 return;
@@ -356,6 +357,7 @@ public sealed class IscsiSession
                 Cdb = cdb.ToArray(),
                 Plan = plan,
                 Expected = expected,
+                Needed = take,
                 Buffer = plan.Kind == ScsiPlanKind.DataOutBuffered ? new byte[plan.Length] : null,
                 UnsolicitedOpen = !h.Final && !Parameters.InitialR2T,
             };
@@ -528,6 +530,16 @@ public sealed class IscsiSession
             Reject(output, RejectReason.ProtocolError, h.Bytes);
             return;
         }
+        if (h.DataSN != task.ExpectedDataSN)
+        {
+            // ErrorRecoveryLevel 0 cannot ask for the missing PDU again: end the command, keep the session.
+            LastProblem = $"Data-Out DataSN {h.DataSN}, expected {task.ExpectedDataSN}, for task {itt:x8}";
+            _writes.Remove(itt);
+            Remember(itt);
+            Response(output, itt, ScsiPlan.Check(ScsiSense.DataPhaseError), task.Expected, task.Plan.Length, task.R2TSN);
+            return;
+        }
+        task.ExpectedDataSN++;
         Accept(task, data);
         if (h.Final)
         {
@@ -558,10 +570,11 @@ public sealed class IscsiSession
             useful.CopyTo(buffer.AsSpan((int)offset));
             return;
         }
-        if (task.Failed)
+        if (task.Failed || offset >= task.Writable)
         {
             return;
         }
+        useful = useful[..(int)Math.Min(useful.Length, task.Writable - offset)];
         try
         {
             _unit!.Export.Disk.Write(task.Plan.Offset + offset, useful);
@@ -589,6 +602,7 @@ public sealed class IscsiSession
         task.ActiveTtt = _nextTtt;
         _nextTtt = _nextTtt == 0xfffffffe ? 1 : _nextTtt + 1;
         task.BurstEnd = task.NextOffset + length;
+        task.ExpectedDataSN = 0;
         Span<byte> bhs = stackalloc byte[IscsiLimits.BhsLength];
         TargetPdu.Init(bhs, IscsiOpcode.ReadyToTransfer, 0x80);
         TargetPdu.Lun(bhs, task.Lun);
@@ -632,10 +646,10 @@ public sealed class IscsiSession
             {
                 _unit!.Export.Disk.Flush();
             }
-            _unit!.Export.Counters.Written(_clientCounters, task.Plan.Offset, task.Needed);
+            _unit!.Export.Counters.Written(_clientCounters, task.Plan.Offset, task.Writable);
             result = ScsiPlan.Good;
         }
-        Response(output, task.Itt, result, task.Expected, task.Needed, task.R2TSN);
+        Response(output, task.Itt, result, task.Expected, task.Plan.Length, task.R2TSN);
     }
 
     private void Done(uint itt, in IscsiHeader h)
@@ -782,9 +796,9 @@ public sealed class IscsiSession
                 }
                 else
                 {
-                    // Every other command completes as it arrives: if it was sent before this request, it is done.
-                    var refCmdSN = h.Word(32);
-                    response = unchecked((int)(h.CmdSN - refCmdSN)) >= 0 ? (byte)0 : (byte)1;
+                    // Every other command completes as it arrives: it is done, or never came (libiscsi's
+                    // AbortTaskSimpleAsync expects "task does not exist" for a write already answered).
+                    response = 1;
                 }
                 break;
             case 2 or 4 or 5 or 6 or 7: // ABORT TASK SET, CLEAR TASK SET, LUN RESET, TARGET WARM/COLD RESET

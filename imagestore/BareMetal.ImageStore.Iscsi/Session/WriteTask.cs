@@ -16,8 +16,17 @@ internal sealed class WriteTask
     /// <summary>The iSCSI Expected Data Transfer Length (may exceed what the CDB needs: underflow).</summary>
     public required uint Expected { get; init; }
 
-    /// <summary>Bytes the CDB needs: Data-Out beyond this is read and dropped.</summary>
-    public int Needed => Plan.Length;
+    /// <summary>
+    /// Bytes we take before answering: what the CDB needs, or less when the initiator's expected length is
+    /// shorter (overflow; libiscsi's residual tests want those bytes written and GOOD). Beyond it, Data-Out is dropped.
+    /// </summary>
+    public required int Needed { get; init; }
+
+    /// <summary>Whole blocks of <see cref="Needed"/>: a partial block is never written.</summary>
+    public int Writable => Needed / ScsiLogicalUnit.BlockSize * ScsiLogicalUnit.BlockSize;
+
+    /// <summary>DataSN the next Data-Out must carry (restarts at 0 with every R2T).</summary>
+    public uint ExpectedDataSN { get; set; }
 
     /// <summary>Parameter data of a buffered command (UNMAP, WRITE SAME).</summary>
     public byte[]? Buffer { get; init; }

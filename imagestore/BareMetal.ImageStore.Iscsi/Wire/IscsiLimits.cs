@@ -36,9 +36,6 @@ public static class IscsiLimits
     /// <summary>Largest SCSI transfer per command: 8 MiB (advertised in VPD B0 as MAXIMUM TRANSFER LENGTH).</summary>
     public const int MaxTransferBytes = 8 * 1024 * 1024;
 
-    /// <summary>Parameter data of non-READ/WRITE commands (UNMAP, WRITE SAME, MODE SELECT) is buffered up to this.</summary>
-    public const int MaxBufferedDataOut = 1024 * 1024;
-
     /// <summary>The value meaning "no tag" in ITT / TTT fields.</summary>
     public const uint ReservedTag = 0xffffffff;
 }
