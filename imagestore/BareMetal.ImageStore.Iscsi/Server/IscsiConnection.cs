@@ -21,6 +21,8 @@ internal sealed class IscsiConnection
     private readonly IscsiServerOptions _options;
     private readonly TimeProvider _time;
     private readonly long _started;
+    private const int InitialOutput = 64 * 1024;
+    private ArrayBufferWriter<byte> _output = new(InitialOutput);
     private long _sendStarted = -1;
     private bool _loggedIn;
 
@@ -65,7 +67,7 @@ internal sealed class IscsiConnection
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        var output = new ArrayBufferWriter<byte>(64 * 1024);
+        _output = new ArrayBufferWriter<byte>(InitialOutput);
         byte[] scratch = [];
         try
         {
@@ -97,7 +99,7 @@ internal sealed class IscsiConnection
                         catch (IscsiProtocolException e)
                         {
                             var bhs = buffer.Slice(0, IscsiLimits.BhsLength).ToArray();
-                            _session.Fail(e, bhs, output);
+                            _session.Fail(e, bhs, _output);
                             break;
                         }
                         ReadOnlySpan<byte> span;
@@ -115,7 +117,7 @@ internal sealed class IscsiConnection
                             span = scratch.AsSpan(0, (int)data.Length);
                         }
                         var before = _session.State;
-                        _session.Handle(header, span, output);
+                        _session.Handle(header, span, _output);
                         if (before == IscsiSessionState.Login && _session.State == IscsiSessionState.FullFeature)
                         {
                             _loggedIn = true;
@@ -127,9 +129,9 @@ internal sealed class IscsiConnection
                 {
                     _input.AdvanceTo(buffer.Start, buffer.End);
                 }
-                if (output.WrittenCount > 0)
+                if (_output.WrittenCount > 0)
                 {
-                    if (!await SendAsync(output, cancellationToken))
+                    if (!await SendAsync(_output, cancellationToken))
                     {
                         return;
                     }
@@ -170,12 +172,15 @@ internal sealed class IscsiConnection
         finally
         {
             Interlocked.Exchange(ref _sendStarted, -1);
-            // Keep the buffer of a usual burst; let an 8 MiB read's buffer go.
-            if (output.Capacity > 16 * 1024 * 1024)
+            // Keep the buffer of a usual burst; let an 8 MiB read's buffer go, so 1000 idle sessions stay small.
+            if (output.Capacity > 1024 * 1024)
             {
-                output.Clear();
+                _output = new ArrayBufferWriter<byte>(InitialOutput);
             }
-            output.ResetWrittenCount();
+            else
+            {
+                output.ResetWrittenCount();
+            }
         }
     }
 }
