@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Net;
 using BareMetal.ImageStore.Formats;
 using BareMetal.ImageStore.Formats.Qcow2;
+using BareMetal.ImageStore.Iscsi.Server;
+using BareMetal.ImageStore.Iscsi.Session;
 using BareMetal.ImageStore.Nbd.Exports;
 using BareMetal.ImageStore.Nbd.Http;
 using BareMetal.ImageStore.Nbd.Server;
@@ -23,10 +25,11 @@ internal static class ExportCommand
         var file = new Argument<FileInfo>("FILE") { Description = "The image to serve (any format we read; seen by clients as a raw disk)." };
         var nbd = new Option<string>("--nbd") { Description = $"NBD listen address ADDR:PORT (default {DefaultNbd}; port 0 picks a free one).", DefaultValueFactory = _ => DefaultNbd };
         var http = new Option<string?>("--http") { Description = "Also serve GET/HEAD with Range at http://ADDR:PORT/disk/NAME (for iPXE sanboot)." };
+        var iscsi = new Option<string?>("--iscsi") { Description = "Also serve the image as iSCSI target iqn.2026-11.dev.baremetal:NAME, LUN 0, on ADDR:PORT (3260 is the IANA port)." };
         var name = new Option<string?>("--name") { Description = "Export name (default: the file name without extension). The empty default name works too." };
         var overlay = new Option<FileInfo?>("--overlay") { Description = "Send writes to this qcow2 overlay (created with FILE as its backing file when missing)." };
         var readOnly = new Option<bool>("--read-only") { Description = "Refuse writes (EPERM)." };
-        var cmd = new Command("export", "Serve one image over NBD and HTTP range without the catalog.") { file, nbd, http, name, overlay, readOnly };
+        var cmd = new Command("export", "Serve one image over NBD and HTTP range without the catalog.") { file, nbd, http, iscsi, name, overlay, readOnly };
         cmd.SetAction(async (parse, ct) =>
         {
             var path = parse.GetValue(file)!;
@@ -37,6 +40,8 @@ internal static class ExportCommand
             var nbdEndPoint = EndPointParser.Parse("--nbd", parse.GetValue(nbd) ?? DefaultNbd, allowOff: false, allowAnyPort: true)!;
             var httpText = parse.GetValue(http);
             var httpEndPoint = httpText is null ? null : EndPointParser.Parse("--http", httpText, allowOff: false, allowAnyPort: true);
+            var iscsiText = parse.GetValue(iscsi);
+            var iscsiEndPoint = iscsiText is null ? null : EndPointParser.Parse("--iscsi", iscsiText, allowOff: false, allowAnyPort: true);
             var exportName = parse.GetValue(name) ?? Path.GetFileNameWithoutExtension(path.Name);
             var ro = parse.GetValue(readOnly);
             var overlayFile = parse.GetValue(overlay);
@@ -75,6 +80,21 @@ internal static class ExportCommand
                     throw new CliException($"cannot listen on {httpEndPoint}: {e.Message}");
                 }
                 Console.Out.WriteLine($"{httpExport.BaseUri!.ToString().TrimEnd('/')}{BlockHttpExport.PathPrefix}{Uri.EscapeDataString(exportName)}");
+            }
+            await using var iscsiServer = new IscsiServer(exports);
+            if (iscsiEndPoint is not null)
+            {
+                try
+                {
+                    iscsiServer.Start(iscsiEndPoint);
+                }
+                catch (System.Net.Sockets.SocketException e)
+                {
+                    throw new CliException($"cannot listen on {iscsiEndPoint}: {e.Message}");
+                }
+                var iep = iscsiServer.LocalEndPoint;
+                var ihost = iep.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{iep.Address}]" : iep.Address.ToString();
+                Console.Out.WriteLine($"iscsi://{ihost}:{iep.Port}/{IscsiTargetNames.ForExport(exportName)}/0");
             }
             Console.Out.Flush();
             try
