@@ -29,7 +29,7 @@ public sealed partial class ImageCatalog : IImageCatalog
     /// <summary>Copy buffer of an import.</summary>
     private const int CopyBufferBytes = 1 << 20;
 
-    /// <summary>Versions tried when concurrent imports of one name collide (PostgreSQL only; SQLite serialises writers).</summary>
+    /// <summary>Attempts when an insert still collides (a row written by hand or by an older build).</summary>
     private const int MaxVersionAttempts = 20;
 
     private readonly SqlDatabase _db;
@@ -331,7 +331,14 @@ public sealed partial class ImageCatalog : IImageCatalog
         for (var attempt = 1; ; attempt++)
         {
             await using var s = await _db.WriteAsync(cancellationToken);
-            var version = checked((int)((await s.ScalarInt64Async("SELECT MAX(version) FROM images WHERE name = @n", cancellationToken, ("@n", request.Name)) ?? 0) + 1));
+            // The upsert also locks the name's counter row until commit, so concurrent imports of one
+            // name queue here on PostgreSQL too (SQLite already serialises writers).
+            // Never below an existing row either (rows written by hand or restored from a backup).
+            var floor = checked((int)((await s.ScalarInt64Async("SELECT MAX(version) FROM images WHERE name = @n", cancellationToken, ("@n", request.Name)) ?? 0) + 1));
+            var version = checked((int)(await s.ScalarInt64Async(
+                "INSERT INTO image_versions (name, last_version) VALUES (@n, @floor) ON CONFLICT (name) DO UPDATE SET last_version = " +
+                "CASE WHEN image_versions.last_version + 1 > @floor THEN image_versions.last_version + 1 ELSE @floor END RETURNING last_version",
+                cancellationToken, ("@n", request.Name), ("@floor", floor)) ?? throw new InvalidOperationException("version counter returned nothing")));
             var fileName = $"{ImageNames.Versioned(request.Name, version)}.{Extension(facts.Format)}";
             var relative = RelativePathOf(fileName);
             var full = Path.Combine(_options.ImagesDirectory, fileName);
@@ -350,7 +357,7 @@ public sealed partial class ImageCatalog : IImageCatalog
             }
             catch (DbException e) when (s.Dialect.IsUniqueViolation(e) && attempt < MaxVersionAttempts)
             {
-                // Another server (PostgreSQL) took this version between our MAX and INSERT: try the next.
+                // The counter lagged behind an existing row: the rolled-back counter is retried with the next number.
                 continue;
             }
             if (File.Exists(full))
