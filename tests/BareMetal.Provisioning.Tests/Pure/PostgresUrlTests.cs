@@ -1,4 +1,6 @@
 using BareMetal.ImageStore.Catalog.Data;
+using FsCheck;
+using FsCheck.Fluent;
 
 namespace BareMetal.Provisioning.Tests.Pure;
 
@@ -37,5 +39,24 @@ public class PostgresUrlTests
     {
         var e = Assert.Throws<ArgumentException>(() => SqlDatabase.Open("mysql-please", Path.GetTempPath()));
         Assert.That(e!.Message, Does.Contain("expected postgres://"));
+    }
+
+    [Test]
+    public void Parse_AnyInput_ReturnsOrThrowsArgumentException_NeverAnythingElse()
+    {
+        var chars = Gen.Elements("postgres:/@[]?&=%2Fhx:0159;".ToCharArray());
+        var gen = from tail in Gen.ArrayOf(chars) select "postgres://" + new string(tail);
+        Prop.ForAll(Arb.From(gen), url =>
+        {
+            try
+            {
+                var b = PostgresUrl.Parse(url);
+                return b.Port is > 0 and < 65536 && !string.IsNullOrEmpty(b.Host);
+            }
+            catch (ArgumentException e)
+            {
+                return e.Message.StartsWith("catalog: bad PostgreSQL URL: ", StringComparison.Ordinal);
+            }
+        }).QuickCheckThrowOnFailure();
     }
 }
