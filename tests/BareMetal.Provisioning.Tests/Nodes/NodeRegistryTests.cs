@@ -137,4 +137,17 @@ public class NodeRegistryTests(StoreBackend backend) : StoreTestBase(backend)
         });
         await cts.CancelAsync();
     }
+
+    [Test]
+    public async Task DhcpAndAddressEvents_RegisterTheNodeAndDriveItsDeployment()
+    {
+        var (node, created, first) = await Db.RecordDhcpContactAsync(Contact("52:54:00:00:00:07", ip: "10.0.0.7"));
+        Assert.That((created, first.Action, first.Deployment!.State), Is.EqualTo((true, Core.Deployments.TransitionAction.Start, Core.Deployments.DeploymentState.Pxe)));
+        Assert.That((await Db.Nodes.GetByAddressAsync("10.0.0.7"))!.Mac, Is.EqualTo(node.Mac));
+        var tftp = await Db.RecordByAddressAsync("10.0.0.7", new(Core.Deployments.DeploymentEventKind.TftpTransfer, Message: "undionly.kpxe"));
+        Assert.That(tftp!.Deployment!.State, Is.EqualTo(Core.Deployments.DeploymentState.Bootloader));
+        Assert.That(await Db.RecordByAddressAsync("10.0.0.99", new(Core.Deployments.DeploymentEventKind.TftpTransfer)), Is.Null);
+        var os = await Db.RecordDhcpContactAsync(Contact("52:54:00:00:00:07", null, FirmwareKind.Other));
+        Assert.That(os.Deployment.Action, Is.EqualTo(Core.Deployments.TransitionAction.Ignore), "an OS's DHCP client is not a boot");
+    }
 }
