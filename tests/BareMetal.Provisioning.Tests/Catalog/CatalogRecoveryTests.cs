@@ -118,4 +118,38 @@ public class CatalogRecoveryTests(StoreBackend backend) : StoreTestBase(backend)
         await Db.Catalog.DeleteAsync("used");
         Assert.That(await Db.Catalog.GetAsync("used"), Is.Null);
     }
+
+    [Test]
+    public async Task DeleteRacingAnAssignment_NeverLeavesANodeOnAVanishedImage()
+    {
+        const string Mac = "52:54:00:00:00:42";
+        await Db.Nodes.AddAsync(new NewNode(Mac));
+        await using var other = await OpenAsync(); // a second server on the same database
+        var outcomes = new HashSet<string>();
+        for (var round = 0; round < 8; round++)
+        {
+            await Db.Nodes.UnassignAsync(Mac);
+            await Db.Catalog.ImportFileAsync(RawFile($"race{round}", 4096), new ImageImportRequest("racy"));
+            var assign = Task.Run(() => other.Nodes.AssignAsync(Mac, new NodeAssignment("racy", null, NodeMode.Stream)));
+            var delete = Task.Run(() => Db.Catalog.DeleteAsync("racy"));
+            string Outcome(Task t) => t.IsCompletedSuccessfully ? "ok" : t.Exception!.InnerException!.GetType().Name;
+            try
+            {
+                await Task.WhenAll(assign, delete);
+            }
+            catch (CatalogException)
+            {
+            }
+            outcomes.Add($"assign {Outcome(assign)}, delete {Outcome(delete)}");
+            var node = await Db.Nodes.GetAsync(Mac);
+            var image = await Db.Catalog.GetAsync("racy");
+            Assert.That(node!.ImageName is null || image is not null, $"round {round}: node assigned to a deleted image ({string.Join("; ", outcomes)})");
+            if (image is not null)
+            {
+                await Db.Nodes.UnassignAsync(Mac);
+                await Db.Catalog.DeleteAsync("racy");
+            }
+        }
+        Assert.That(outcomes, Is.SubsetOf(new[] { "assign ok, delete ImageInUseException", "assign ImageNotFoundException, delete ok" }));
+    }
 }
