@@ -284,6 +284,7 @@ public sealed partial class ImageCatalog : IImageCatalog
 
     private static ImageFacts Verify(string part, string name, long bytes)
     {
+        RefuseDescriptorVmdk(part, name);
         try
         {
             using var disk = DiskImage.Open(part, new OpenOptions { FollowBacking = false });
@@ -293,11 +294,6 @@ public sealed partial class ImageCatalog : IImageCatalog
                 throw new ImageImportException(CatalogErrorKind.Invalid,
                     $"{name}: {ImageFormatException.FormatName(disk.Format)}: has a backing file ({backing}); import a standalone image (baremetal image convert flattens it)",
                     ImageError.BadBackingChain);
-            }
-            if (disk.Format == ImageFormat.Vmdk && details.Subformat is { } sub && !sub.Contains("monolithic", StringComparison.OrdinalIgnoreCase) && !sub.Contains("streamOptimized", StringComparison.OrdinalIgnoreCase))
-            {
-                throw new ImageImportException(CatalogErrorKind.Invalid,
-                    $"{name}: vmdk: {sub} keeps its data in other files; import a monolithic VMDK or convert it", ImageError.Unsupported);
             }
             var report = disk.Check();
             if (report.Corruptions > 0)
@@ -311,6 +307,36 @@ public sealed partial class ImageCatalog : IImageCatalog
         catch (ImageFormatException e)
         {
             throw new ImageImportException(CatalogErrorKind.Invalid, $"{name}: {ImageFormatException.FormatName(e.Format)}: {e.Problem}", e.Reason, e);
+        }
+    }
+
+    /// <summary>
+    /// A VMDK text descriptor names its data in other files. Those would be resolved next to the upload
+    /// (data/images/.incoming: other people's uploads) and later next to the stored image, so only
+    /// self-contained sparse VMDKs ("KDMV" magic: monolithicSparse, streamOptimized) are taken.
+    /// </summary>
+    private static void RefuseDescriptorVmdk(string part, string name)
+    {
+        var head = new byte[1024];
+        int n;
+        long length;
+        using (var f = new FileStream(part, FileMode.Open, FileAccess.Read, FileShare.Read))
+        {
+            length = f.Length;
+            n = f.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        }
+        var format = DiskImage.Probe(head.AsSpan(0, n), length, offset =>
+        {
+            using var f = new FileStream(part, FileMode.Open, FileAccess.Read, FileShare.Read);
+            f.Position = offset;
+            var buf = new byte[8];
+            var got = f.ReadAtLeast(buf, buf.Length, throwOnEndOfStream: false);
+            return buf[..got];
+        });
+        if (format == ImageFormat.Vmdk && !head.AsSpan(0, n).StartsWith("KDMV"u8))
+        {
+            throw new ImageImportException(CatalogErrorKind.Invalid,
+                $"{name}: vmdk: a descriptor file keeps its data in other files; import a monolithic sparse VMDK (or convert it)", ImageError.Unsupported);
         }
     }
 

@@ -51,6 +51,19 @@ public class CatalogBadInputTests(StoreBackend backend) : StoreTestBase(backend)
     }
 
     [Test]
+    public async Task Import_VmdkDescriptorPointingAtOtherFiles_IsRefused()
+    {
+        // Its extent would resolve next to the upload: another user's .part, or later a stored image.
+        var text = "# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType=\"monolithicFlat\"\n" +
+                   "RW 2048 FLAT \"victim.part\" 0\n";
+        await File.WriteAllTextAsync(Path.Combine(DataDir, "images", ".incoming", "victim.part"), new string('s', 2048 * 512));
+        await using var upload = new MemoryStream(System.Text.Encoding.ASCII.GetBytes(text));
+        var e = Assert.ThrowsAsync<ImageImportException>(() => Db.Catalog.ImportStreamAsync(upload, upload.Length, new ImageImportRequest("desc")));
+        Assert.That(e!.Message, Does.StartWith("desc: vmdk: a descriptor file keeps its data in other files"));
+        Assert.That(await Db.Catalog.ListAsync(), Is.Empty);
+    }
+
+    [Test]
     public async Task Import_UploadThatBreaksMidway_LeavesNothingVisible()
     {
         await using var upload = new BreakingStream(3 << 20, new IOException("connection reset by peer"));

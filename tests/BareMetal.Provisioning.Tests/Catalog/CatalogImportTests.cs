@@ -54,6 +54,17 @@ public class CatalogImportTests(StoreBackend backend) : StoreTestBase(backend)
     }
 
     [Test]
+    public async Task ImportStream_MonolithicSparseVmdk_IsAccepted()
+    {
+        var vmdk = new BareMetal.ImageStore.Formats.Testing.Vmdk.VmdkTestImage();
+        vmdk.Grains[0] = vmdk.Pattern(1);
+        var bytes = vmdk.Build();
+        await using var upload = new MemoryStream(bytes);
+        var image = await Db.Catalog.ImportStreamAsync(upload, bytes.Length, new ImageImportRequest("vm"));
+        Assert.That((image.Format, image.VirtualSize, image.RelativePath), Is.EqualTo((ImageFormat.Vmdk, 2L << 20, "images/vm.v1.vmdk")));
+    }
+
+    [Test]
     public async Task Import_ExistingName_GetsNextVersion_AndGetWithoutVersionIsNewest()
     {
         var v1 = await Db.Catalog.ImportFileAsync(RawFile("a", 1 << 20, 1), new ImageImportRequest("deb"));
