@@ -50,6 +50,8 @@ internal sealed class PostgresCluster : IDisposable
                     try
                     {
                         _shared = Start(Path.GetDirectoryName(initdb)!);
+                        // Belt and braces: a test host that exits without running the teardown still stops it.
+                        AppDomain.CurrentDomain.ProcessExit += (_, _) => StopShared();
                     }
                     catch (Exception e)
                     {
