@@ -46,6 +46,9 @@ public sealed record ServeOptions
     /// <summary>How often block-service counters are turned into progress events.</summary>
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Test seam: PBKDF2 iterations for a new password hash (null = Core's default, 600 000).</summary>
+    internal int? PasswordIterations { get; init; }
+
     /// <summary>Test seam: adjusts the web host before it is built (e.g. an in-memory TestServer).</summary>
     internal Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder>? ConfigureWeb { get; init; }
 

@@ -40,6 +40,7 @@ internal sealed class ApiHost : IAsyncDisposable
             AdminPassword = Password,
             LogToConsole = false,
             LoginAttemptsPerMinute = 1000,
+            PasswordIterations = 1000,
             ConfigureWeb = testServer ? b => b.WebHost.UseTestServer() : null,
         };
         options = configure?.Invoke(options) ?? options;

@@ -109,7 +109,7 @@ public sealed class SessionApiTests
         Assert.That(created.StatusCode, Is.EqualTo(HttpStatusCode.Created));
         using var createdDoc = JsonDocument.Parse(await created.Content.ReadAsStringAsync());
         var secret = createdDoc.RootElement.GetProperty("token").GetString()!;
-        var id = createdDoc.RootElement.GetProperty("id").GetString()!;
+        var id = createdDoc.RootElement.GetProperty("id").GetInt64();
 
         var list = await cookie.GetStringAsync("/api/v1/tokens");
         Assert.That(list, Does.Contain("\"ci\"").And.Not.Contain(secret));

@@ -14,7 +14,7 @@ namespace BareMetal.Provisioning.Web.Api;
 [JsonSerializable(typeof(LoginRequest))]
 [JsonSerializable(typeof(SessionInfo))]
 [JsonSerializable(typeof(CreateTokenRequest))]
-[JsonSerializable(typeof(List<ApiToken>))]
+[JsonSerializable(typeof(List<ApiTokenInfo>))]
 [JsonSerializable(typeof(CreatedToken))]
 [JsonSerializable(typeof(ImageInfo))]
 [JsonSerializable(typeof(List<ImageInfo>))]
@@ -29,6 +29,8 @@ namespace BareMetal.Provisioning.Web.Api;
 [JsonSerializable(typeof(DeploymentInfo))]
 [JsonSerializable(typeof(List<DeploymentInfo>))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
+[JsonSerializable(typeof(ResetResult))]
+[JsonSerializable(typeof(ChangeEvent))]
 [JsonSerializable(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails))]
 [JsonSerializable(typeof(Microsoft.AspNetCore.Http.HttpValidationProblemDetails))]
 public sealed partial class ApiJson : JsonSerializerContext

@@ -13,7 +13,9 @@ public sealed record ImageInfo(
     IReadOnlyList<string> BackingChain,
     string? OsLabel,
     string? Notes,
-    DateTimeOffset ImportedAt);
+    DateTimeOffset ImportedAt,
+    string ExportName,
+    string Status);
 
 /// <summary>POST /api/v1/images: import a file already on the server.</summary>
 public sealed record ImportImageRequest(string Path, string? Name = null, string? OsLabel = null, string? Notes = null);
@@ -54,13 +56,36 @@ public sealed record NodeEventRequest(string Event, string? Detail = null, doubl
 
 /// <summary>A node's deployment: current state, progress, and the states it went through.</summary>
 public sealed record DeploymentInfo(
+    long Id,
     string Mac,
     string State,
+    string Mode,
+    string? Image,
+    int? ImageVersion,
     DateTimeOffset StartedAt,
     DateTimeOffset UpdatedAt,
+    DateTimeOffset? EndedAt,
     ProgressInfo Progress,
+    string? Error,
     IReadOnlyList<DeploymentStep> History);
 
-public sealed record DeploymentStep(string State, DateTimeOffset At, string? Detail);
+/// <summary>One transition: from (null at the start), to, when, what caused it (dhcp, tftp, boot-script, disk, node, manual).</summary>
+public sealed record DeploymentStep(string? From, string State, DateTimeOffset At, string Source, string? Detail);
 
-public sealed record ProgressInfo(long BytesStreamed, long BlocksFetched, long OverlayBytes, double? CopyPercent);
+public sealed record ProgressInfo(long BytesStreamed, long BlocksFetched, long OverlayBytes, double CopyPercent);
+
+/// <summary>POST /api/v1/nodes/{mac}/reset answer.</summary>
+public sealed record ResetResult(string Mac, int OverlaysRemoved);
+
+/// <summary>
+/// One Server-Sent Event's data (GET /api/v1/events): what changed, when, and the thing as it is now
+/// (node, image or deployment; none for a removal, where only the MAC or name is given).
+/// </summary>
+public sealed record ChangeEvent(
+    string Change,
+    DateTimeOffset At,
+    string? Mac = null,
+    NodeInfo? Node = null,
+    ImageInfo? Image = null,
+    DeploymentInfo? Deployment = null,
+    string? Setting = null);

@@ -10,7 +10,7 @@ public sealed record SessionInfo(bool Authenticated, string? Method, string? Csr
 public sealed record CreateTokenRequest(string Name);
 
 /// <summary>An API token as listed (never the secret).</summary>
-public sealed record ApiToken(string Id, string Name, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt);
+public sealed record ApiTokenInfo(long Id, string Name, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt);
 
 /// <summary>POST /api/v1/tokens answer: the only time the secret is shown.</summary>
-public sealed record CreatedToken(string Id, string Name, DateTimeOffset CreatedAt, string Token);
+public sealed record CreatedToken(long Id, string Name, DateTimeOffset CreatedAt, string Token);

@@ -1,3 +1,5 @@
+using System.Globalization;
+using BareMetal.Provisioning.Core.Accounts;
 using BareMetal.Provisioning.Web.Auth;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -23,10 +25,10 @@ internal static partial class SessionRoutes
             var method = ctx.User.FindFirst(BareMetalAuth.MethodClaim)?.Value;
             return Results.Ok(new SessionInfo(method is not null, method, ctx.Items[BareMetalAuth.CsrfItem] as string));
         });
-        api.MapPost("/session", (HttpContext ctx, LoginRequest body, IAdminAccounts accounts, AdminSessions sessions, ILoggerFactory loggers) =>
+        api.MapPost("/session", async (HttpContext ctx, LoginRequest body, IAccountStore accounts, AdminSessions sessions, ILoggerFactory loggers) =>
         {
             var log = loggers.CreateLogger("BareMetal.Auth");
-            if (body.Password.Length > MaxPasswordLength || !accounts.VerifyPassword(body.Password))
+            if (body.Password.Length > MaxPasswordLength || !await accounts.VerifyAdminPasswordAsync(body.Password, ctx.RequestAborted))
             {
                 LogLoginFailed(log, ctx.Connection.RemoteIpAddress?.ToString() ?? "?");
                 return Results.Problem(statusCode: 401, title: "Wrong password", detail: "the admin password did not match");
@@ -54,30 +56,42 @@ internal static partial class SessionRoutes
         }).RequireAuthorization();
 
         var tokens = api.MapGroup("/tokens").RequireAuthorization();
-        tokens.MapGet("", (IAdminAccounts accounts) => Results.Ok(accounts.ListTokens().Select(ToDto).ToList()));
-        tokens.MapPost("", (CreateTokenRequest body, IAdminAccounts accounts, ILoggerFactory loggers) =>
+        tokens.MapGet("", async (IAccountStore accounts, CancellationToken ct) => Results.Ok((await accounts.ListTokensAsync(ct)).Select(ToDto).ToList()));
+        tokens.MapPost("", async (CreateTokenRequest body, IAccountStore accounts, ILoggerFactory loggers, CancellationToken ct) =>
         {
             var name = body.Name.Trim();
             if (name.Length is 0 or > MaxTokenNameLength || name.Any(char.IsControl))
             {
                 return Problems.BadRequest($"a token name is 1 to {MaxTokenNameLength} printable characters");
             }
-            var (info, secret) = accounts.CreateToken(name);
+            var created = await accounts.CreateTokenAsync(name, ct);
+            var info = created.Token;
             LogTokenCreated(loggers.CreateLogger("BareMetal.Auth"), info.Id, info.Name);
-            return Results.Created($"/api/v1/tokens/{Uri.EscapeDataString(info.Id)}", new CreatedToken(info.Id, info.Name, info.CreatedAt, secret));
+            return Results.Created($"/api/v1/tokens/{info.Id.ToString(CultureInfo.InvariantCulture)}", new CreatedToken(info.Id, info.Name, info.CreatedAt, created.Secret));
         });
-        tokens.MapDelete("/{id}", (string id, IAdminAccounts accounts, ILoggerFactory loggers) =>
+        tokens.MapDelete("/{id}", async (string id, IAccountStore accounts, ILoggerFactory loggers, CancellationToken ct) =>
         {
-            if (!accounts.RevokeToken(id))
+            if (!long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var tokenId))
+            {
+                return Problems.BadRequest($"a token id is a number, not '{Printable(id)}'");
+            }
+            if (!await accounts.RevokeTokenAsync(tokenId, ct))
             {
                 return Problems.NotFound($"no API token with id '{id}'");
             }
-            LogTokenRevoked(loggers.CreateLogger("BareMetal.Auth"), id);
+            LogTokenRevoked(loggers.CreateLogger("BareMetal.Auth"), tokenId);
             return Results.NoContent();
         });
     }
 
-    private static ApiToken ToDto(ApiTokenInfo t) => new(t.Id, t.Name, t.CreatedAt, t.LastUsedAt);
+    private static ApiTokenInfo ToDto(ApiToken t) => new(t.Id, t.Name, t.CreatedAt, t.LastUsedAt, t.RevokedAt);
+
+    /// <summary>User text echoed in an error: cut short, control characters escaped.</summary>
+    internal static string Printable(string text)
+    {
+        var shown = text.Length > 64 ? text[..64] + "..." : text;
+        return string.Concat(shown.Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString()));
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Admin logged in from {Client}")]
     private static partial void LogLogin(ILogger logger, string client);
@@ -86,8 +100,8 @@ internal static partial class SessionRoutes
     private static partial void LogLoginFailed(ILogger logger, string client);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "API token {TokenId} '{TokenName}' created")]
-    private static partial void LogTokenCreated(ILogger logger, string tokenId, string tokenName);
+    private static partial void LogTokenCreated(ILogger logger, long tokenId, string tokenName);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "API token {TokenId} revoked")]
-    private static partial void LogTokenRevoked(ILogger logger, string tokenId);
+    private static partial void LogTokenRevoked(ILogger logger, long tokenId);
 }

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
+using BareMetal.Provisioning.Core.Accounts;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -24,36 +25,36 @@ public sealed class BareMetalAuth : AuthenticationHandler<AuthenticationSchemeOp
     public const string CsrfItem = "baremetal:csrf";
 
     private readonly AdminSessions _sessions;
-    private readonly IAdminAccounts _accounts;
+    private readonly IAccountStore _accounts;
 
-    public BareMetalAuth(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, AdminSessions sessions, IAdminAccounts accounts)
+    public BareMetalAuth(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, AdminSessions sessions, IAccountStore accounts)
         : base(options, logger, encoder)
     {
         _sessions = sessions;
         _accounts = accounts;
     }
 
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization.ToString();
         if (header.Length > 0)
         {
             if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
             {
-                return Task.FromResult(AuthenticateResult.Fail("only Bearer tokens are accepted"));
+                return AuthenticateResult.Fail("only Bearer tokens are accepted");
             }
-            var token = header[7..].Trim();
-            var name = token.Length == 0 ? null : _accounts.Validate(token);
-            return Task.FromResult(name is null
+            var secret = header[7..].Trim();
+            var token = secret.Length is 0 or > 256 ? null : await _accounts.ValidateTokenAsync(secret, Context.RequestAborted);
+            return token is null
                 ? AuthenticateResult.Fail("unknown or revoked API token")
-                : Success(name, "token"));
+                : Success(token.Name, "token");
         }
         if (Request.Cookies.TryGetValue(CookieName, out var id) && id is not null && _sessions.Touch(id) is { } csrf)
         {
             Context.Items[CsrfItem] = csrf;
-            return Task.FromResult(Success("admin", "cookie"));
+            return Success("admin", "cookie");
         }
-        return Task.FromResult(AuthenticateResult.NoResult());
+        return AuthenticateResult.NoResult();
     }
 
     private static AuthenticateResult Success(string name, string method)
