@@ -55,11 +55,15 @@ internal sealed class ApiHost : IAsyncDisposable
             dir.Dispose();
             throw;
         }
-        return new ApiHost(dir, server);
+        return new ApiHost(dir, server) { _testServer = testServer };
     }
 
     /// <summary>A client with no credentials.</summary>
-    public HttpClient Anonymous() => Server.Web.GetTestClient();
+    public HttpClient Anonymous() => _testServer
+        ? Server.Web.GetTestClient()
+        : new HttpClient { BaseAddress = Server.HttpAddress };
+
+    private bool _testServer = true;
 
     /// <summary>A client logged in by cookie; its CSRF token is sent only when <paramref name="withCsrf"/>.</summary>
     public async Task<HttpClient> CookieClientAsync(bool withCsrf = true)
@@ -84,6 +88,27 @@ internal sealed class ApiHost : IAsyncDisposable
         var client = Anonymous();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return client;
+    }
+
+    /// <summary>A small raw disk with recognisable data in its first MiB.</summary>
+    public string WriteRawImage(string fileName, int mib = 2)
+    {
+        var path = Dir.File(fileName);
+        var bytes = new byte[mib << 20];
+        for (var i = 0; i < 4096; i++)
+        {
+            bytes[i] = (byte)'A';
+        }
+        File.WriteAllBytes(path, bytes);
+        return path;
+    }
+
+    /// <summary>Uploads bytes as an image through the API; returns the response.</summary>
+    public static async Task<HttpResponseMessage> UploadAsync(HttpClient client, string query, byte[] bytes, string contentType = "application/octet-stream")
+    {
+        using var content = new ByteArrayContent(bytes);
+        content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
+        return await client.PostAsync("/api/v1/images/upload" + query, content);
     }
 
     public async Task<string> CreateTokenAsync(string name)

@@ -30,6 +30,14 @@ public sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> log
     public static (int Status, string Title, string Detail)? Classify(Exception exception)
     {
         ArgumentNullException.ThrowIfNull(exception);
+        // A body cut off by the size limit surfaces wrapped (the catalog reports "upload failed"): the limit wins.
+        for (var inner = exception.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } tooLarge)
+            {
+                return (413, "Request body too large", tooLarge.Message);
+            }
+        }
         switch (exception)
         {
             case BadHttpRequestException bad when bad.StatusCode == StatusCodes.Status413PayloadTooLarge:
