@@ -394,6 +394,7 @@ public sealed partial class BareMetalServer : IAsyncDisposable
             .Select(u => u.Address)
             .FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork);
 
+    /// <summary>Stops everything; safe to call more than once.</summary>
     public async ValueTask DisposeAsync()
     {
         foreach (var s in Enumerable.Reverse(_services))
@@ -410,18 +411,24 @@ public sealed partial class BareMetalServer : IAsyncDisposable
         if (_pump is not null)
         {
             await _pump.DisposeAsync();
+            _pump = null;
         }
         _metrics?.Dispose();
+        _metrics = null;
         _exports?.Dispose();
+        _exports = null;
         if (_db is not null)
         {
             _db.Catalog.Changed -= OnCatalogChanged;
             await _db.DisposeAsync();
+            _db = null;
         }
         _loggers?.Dispose();
+        _loggers = null;
         if (_serilog is not null)
         {
             await _serilog.DisposeAsync();
+            _serilog = null;
         }
     }
 }

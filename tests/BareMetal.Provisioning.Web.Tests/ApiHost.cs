@@ -41,6 +41,7 @@ internal sealed class ApiHost : IAsyncDisposable
             LogToConsole = false,
             LoginAttemptsPerMinute = 1000,
             PasswordIterations = 1000,
+            ProgressInterval = Timeout.InfiniteTimeSpan,
             ConfigureWeb = testServer ? b => b.WebHost.UseTestServer() : null,
         };
         options = configure?.Invoke(options) ?? options;
