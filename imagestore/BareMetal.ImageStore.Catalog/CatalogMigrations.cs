@@ -35,5 +35,12 @@ public static class CatalogMigrations
             )
             """,
         ]),
+        new(Module, 2, "version numbers are never reused",
+        [
+            // A deleted "debian.v2" must not come back with other content: per-node overlays named
+            // "debian.v2@node" (and their backing-file paths) would then sit on the wrong base.
+            "CREATE TABLE image_versions (name TEXT PRIMARY KEY, last_version INTEGER NOT NULL)",
+            "INSERT INTO image_versions (name, last_version) SELECT name, MAX(version) FROM images GROUP BY name",
+        ]),
     ];
 }

@@ -29,7 +29,7 @@ public sealed partial class ImageCatalog : IImageCatalog
     /// <summary>Copy buffer of an import.</summary>
     private const int CopyBufferBytes = 1 << 20;
 
-    /// <summary>Versions tried when concurrent imports of one name collide (PostgreSQL only; SQLite serialises writers).</summary>
+    /// <summary>Attempts when an insert still collides (a row written by hand or by an older build).</summary>
     private const int MaxVersionAttempts = 20;
 
     private readonly SqlDatabase _db;
@@ -284,6 +284,7 @@ public sealed partial class ImageCatalog : IImageCatalog
 
     private static ImageFacts Verify(string part, string name, long bytes)
     {
+        RefuseDescriptorVmdk(part, name);
         try
         {
             using var disk = DiskImage.Open(part, new OpenOptions { FollowBacking = false });
@@ -293,11 +294,6 @@ public sealed partial class ImageCatalog : IImageCatalog
                 throw new ImageImportException(CatalogErrorKind.Invalid,
                     $"{name}: {ImageFormatException.FormatName(disk.Format)}: has a backing file ({backing}); import a standalone image (baremetal image convert flattens it)",
                     ImageError.BadBackingChain);
-            }
-            if (disk.Format == ImageFormat.Vmdk && details.Subformat is { } sub && !sub.Contains("monolithic", StringComparison.OrdinalIgnoreCase) && !sub.Contains("streamOptimized", StringComparison.OrdinalIgnoreCase))
-            {
-                throw new ImageImportException(CatalogErrorKind.Invalid,
-                    $"{name}: vmdk: {sub} keeps its data in other files; import a monolithic VMDK or convert it", ImageError.Unsupported);
             }
             var report = disk.Check();
             if (report.Corruptions > 0)
@@ -311,6 +307,36 @@ public sealed partial class ImageCatalog : IImageCatalog
         catch (ImageFormatException e)
         {
             throw new ImageImportException(CatalogErrorKind.Invalid, $"{name}: {ImageFormatException.FormatName(e.Format)}: {e.Problem}", e.Reason, e);
+        }
+    }
+
+    /// <summary>
+    /// A VMDK text descriptor names its data in other files. Those would be resolved next to the upload
+    /// (data/images/.incoming: other people's uploads) and later next to the stored image, so only
+    /// self-contained sparse VMDKs ("KDMV" magic: monolithicSparse, streamOptimized) are taken.
+    /// </summary>
+    private static void RefuseDescriptorVmdk(string part, string name)
+    {
+        var head = new byte[1024];
+        int n;
+        long length;
+        using (var f = new FileStream(part, FileMode.Open, FileAccess.Read, FileShare.Read))
+        {
+            length = f.Length;
+            n = f.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        }
+        var format = DiskImage.Probe(head.AsSpan(0, n), length, offset =>
+        {
+            using var f = new FileStream(part, FileMode.Open, FileAccess.Read, FileShare.Read);
+            f.Position = offset;
+            var buf = new byte[8];
+            var got = f.ReadAtLeast(buf, buf.Length, throwOnEndOfStream: false);
+            return buf[..got];
+        });
+        if (format == ImageFormat.Vmdk && !head.AsSpan(0, n).StartsWith("KDMV"u8))
+        {
+            throw new ImageImportException(CatalogErrorKind.Invalid,
+                $"{name}: vmdk: a descriptor file keeps its data in other files; import a monolithic sparse VMDK (or convert it)", ImageError.Unsupported);
         }
     }
 
@@ -331,7 +357,14 @@ public sealed partial class ImageCatalog : IImageCatalog
         for (var attempt = 1; ; attempt++)
         {
             await using var s = await _db.WriteAsync(cancellationToken);
-            var version = checked((int)((await s.ScalarInt64Async("SELECT MAX(version) FROM images WHERE name = @n", cancellationToken, ("@n", request.Name)) ?? 0) + 1));
+            // The upsert also locks the name's counter row until commit, so concurrent imports of one
+            // name queue here on PostgreSQL too (SQLite already serialises writers).
+            // Never below an existing row either (rows written by hand or restored from a backup).
+            var floor = checked((int)((await s.ScalarInt64Async("SELECT MAX(version) FROM images WHERE name = @n", cancellationToken, ("@n", request.Name)) ?? 0) + 1));
+            var version = checked((int)(await s.ScalarInt64Async(
+                "INSERT INTO image_versions (name, last_version) VALUES (@n, @floor) ON CONFLICT (name) DO UPDATE SET last_version = " +
+                "CASE WHEN image_versions.last_version + 1 > @floor THEN image_versions.last_version + 1 ELSE @floor END RETURNING last_version",
+                cancellationToken, ("@n", request.Name), ("@floor", floor)) ?? throw new InvalidOperationException("version counter returned nothing")));
             var fileName = $"{ImageNames.Versioned(request.Name, version)}.{Extension(facts.Format)}";
             var relative = RelativePathOf(fileName);
             var full = Path.Combine(_options.ImagesDirectory, fileName);
@@ -350,7 +383,7 @@ public sealed partial class ImageCatalog : IImageCatalog
             }
             catch (DbException e) when (s.Dialect.IsUniqueViolation(e) && attempt < MaxVersionAttempts)
             {
-                // Another server (PostgreSQL) took this version between our MAX and INSERT: try the next.
+                // The counter lagged behind an existing row: the rolled-back counter is retried with the next number.
                 continue;
             }
             if (File.Exists(full))

@@ -6,6 +6,7 @@ using BareMetal.Provisioning.Core.Deployments;
 using BareMetal.Provisioning.Core.Events;
 using BareMetal.Provisioning.Core.Nodes;
 using BareMetal.Provisioning.Core.Settings;
+using BareMetal.Pxe.Dhcp.Sessions;
 
 namespace BareMetal.Provisioning.Core;
 
@@ -83,6 +84,28 @@ public sealed class ProvisioningDatabase : IAsyncDisposable
             await db.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>
+    /// What the DHCP server's ClientContact event should do: register (or refresh) the node and record the
+    /// contact as a deployment event (boot firmware only: an OS's own DHCP client does not start a boot).
+    /// </summary>
+    public async Task<(Node Node, bool Created, RecordResult Deployment)> RecordDhcpContactAsync(DhcpClientContact contact, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(contact);
+        var (node, created) = await Nodes.RegisterContactAsync(contact, cancellationToken);
+        var result = await Deployments.RecordAsync(node.Mac, DeploymentEvent.FromDhcp(contact), cancellationToken);
+        return (node, created, result);
+    }
+
+    /// <summary>
+    /// Records an event for whichever node was last seen at <paramref name="address"/> (TFTP transfers,
+    /// block-service reads); null when no node is known there (the event is dropped).
+    /// </summary>
+    public async Task<RecordResult?> RecordByAddressAsync(string address, DeploymentEvent deploymentEvent, CancellationToken cancellationToken = default)
+    {
+        var node = await Nodes.GetByAddressAsync(address, cancellationToken);
+        return node is null ? null : await Deployments.RecordAsync(node.Mac, deploymentEvent, cancellationToken);
     }
 
     public ValueTask DisposeAsync() => Database.DisposeAsync();

@@ -87,5 +87,9 @@ public static class ProvisioningMigrations
             )
             """,
         ]),
+        new(Module, 2, "nodes by address (TFTP and block-service events know only the peer address)",
+        [
+            "CREATE INDEX nodes_ip ON nodes (ip)",
+        ]),
     ];
 }

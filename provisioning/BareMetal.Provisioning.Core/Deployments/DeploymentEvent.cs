@@ -19,4 +19,12 @@ public sealed record DeploymentEvent(
     bool IsBootFirmware = true)
 {
     public const int MaxMessageLength = 1024;
+
+    /// <summary>A DHCP contact as an event: boot firmware (PXE, UEFI, HTTP boot, iPXE) counts, an OS's DHCP client does not.</summary>
+    public static DeploymentEvent FromDhcp(Pxe.Dhcp.Sessions.DhcpClientContact contact)
+    {
+        ArgumentNullException.ThrowIfNull(contact);
+        return new DeploymentEvent(DeploymentEventKind.DhcpContact, Message: $"DHCP {contact.MessageType}",
+            IsBootFirmware: contact.Firmware != Pxe.Dhcp.Policy.FirmwareKind.Other);
+    }
 }

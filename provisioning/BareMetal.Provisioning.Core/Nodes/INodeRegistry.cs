@@ -23,6 +23,12 @@ public interface INodeRegistry
 
     Task<Node?> GetAsync(string mac, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The node last seen at <paramref name="address"/> (TFTP and the block service know only the peer
+    /// address); null when none. Addresses are as recorded (leased, ciaddr, HTTP peer).
+    /// </summary>
+    Task<Node?> GetByAddressAsync(string address, CancellationToken cancellationToken = default);
+
     /// <summary>Every node, by MAC.</summary>
     Task<IReadOnlyList<Node>> ListAsync(CancellationToken cancellationToken = default);
 

@@ -115,6 +115,17 @@ public sealed class NodeRegistry : INodeRegistry, IImageUsage
         return await FindAsync(s, m, cancellationToken);
     }
 
+    public async Task<Node?> GetByAddressAsync(string address, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        if (address.Length is 0 or > 64)
+        {
+            return null;
+        }
+        await using var s = await _db.ReadAsync(cancellationToken);
+        return await s.QuerySingleAsync($"SELECT {Columns} FROM nodes WHERE ip = @ip ORDER BY last_seen DESC, mac LIMIT 1", ReadNode, cancellationToken, ("@ip", address));
+    }
+
     public async Task<IReadOnlyList<Node>> ListAsync(CancellationToken cancellationToken = default)
     {
         await using var s = await _db.ReadAsync(cancellationToken);

@@ -1,0 +1,104 @@
+using BareMetal.Provisioning.Core.Deployments;
+using FsCheck;
+using FsCheck.Fluent;
+
+namespace BareMetal.Provisioning.Tests.Pure;
+
+public class DeploymentStateMachinePropertyTests
+{
+    private static readonly Gen<DeploymentEvent> Events =
+        from kind in Gen.Elements(Enum.GetValues<DeploymentEventKind>())
+        from claimed in Gen.Elements(Enum.GetValues<DeploymentState>().Select(s => (DeploymentState?)s).Append(null).ToArray())
+        from firmware in Gen.Elements(true, false)
+        select new DeploymentEvent(kind, kind is DeploymentEventKind.NodeReport or DeploymentEventKind.Manual ? claimed : null, IsBootFirmware: firmware);
+
+    [Test]
+    public void AnySequenceOfEvents_OnlyEverMakesAllowedMoves()
+    {
+        Prop.ForAll(Gen.ListOf(Events).ToArbitrary(), events =>
+        {
+            DeploymentState? current = null;
+            foreach (var e in events)
+            {
+                var d = DeploymentStateMachine.Decide(current, e);
+                switch (d.Action)
+                {
+                    case TransitionAction.Move:
+                        // A move needs a live deployment and an edge of the table.
+                        if (current is not { } from || !DeploymentStateMachine.IsAllowed(from, d.To!.Value))
+                        {
+                            return false;
+                        }
+                        current = d.To;
+                        break;
+                    case TransitionAction.Start:
+                        // Only boot-firmware DHCP, a script fetch or a claimed Pxe start a deployment,
+                        // and never while one is still in its first two states (iPXE re-DHCPs).
+                        var allowed = e.Kind switch
+                        {
+                            DeploymentEventKind.DhcpContact => e.IsBootFirmware && current is not (DeploymentState.Pxe or DeploymentState.Bootloader),
+                            DeploymentEventKind.BootScriptFetched => current is not (DeploymentState.Pxe or DeploymentState.Bootloader),
+                            DeploymentEventKind.NodeReport or DeploymentEventKind.Manual => e.ReportedState == DeploymentState.Pxe,
+                            _ => false,
+                        };
+                        if (!allowed || d.To is not (DeploymentState.Pxe or DeploymentState.Bootloader))
+                        {
+                            return false;
+                        }
+                        current = d.To;
+                        break;
+                    case TransitionAction.Reject:
+                        // Only explicit claims are refused; network events never throw.
+                        if (e.Kind is not (DeploymentEventKind.NodeReport or DeploymentEventKind.Manual))
+                        {
+                            return false;
+                        }
+                        break;
+                    case TransitionAction.Stay:
+                    case TransitionAction.Ignore:
+                        break;
+                    default:
+                        return false;
+                }
+                // Terminal states are left only by starting anew (checked above: Move needs an edge, and none leaves Done/Failed).
+            }
+            return true;
+        }).QuickCheckThrowOnFailure();
+    }
+
+    [Test]
+    public void TerminalStates_HaveNoOutgoingEdges_AndEveryLiveStateCanFail()
+    {
+        foreach (var to in Enum.GetValues<DeploymentState>())
+        {
+            Assert.That(DeploymentStateMachine.IsAllowed(DeploymentState.Done, to), Is.False);
+            Assert.That(DeploymentStateMachine.IsAllowed(DeploymentState.Failed, to), Is.False);
+            Assert.That(DeploymentStateMachine.IsAllowed(to, to), Is.False);
+        }
+        foreach (var from in Enum.GetValues<DeploymentState>().Where(s => !DeploymentStateMachine.IsTerminal(s)))
+        {
+            Assert.That(DeploymentStateMachine.IsAllowed(from, DeploymentState.Failed), Is.True, from.ToString());
+        }
+    }
+
+    [Test]
+    public void PersistedEnumValues_AreFrozen()
+    {
+        // These numbers are in databases. If this fails, you renumbered an enum: add new values at the
+        // end instead, and never reuse a number (the catalog, node and deployment rows would change meaning).
+        Assert.Multiple(() =>
+        {
+            Assert.That(Enum.GetValues<DeploymentState>().Select(v => ((int)v, v.ToString())), Is.EqualTo(new[]
+            {
+                (0, "Pxe"), (1, "Bootloader"), (2, "Streaming"), (3, "OsUp"), (4, "Copying"), (5, "Done"), (6, "Failed"),
+            }));
+            Assert.That(Enum.GetValues<DeploymentEventKind>().Select(v => (int)v), Is.EqualTo(new[] { 0, 1, 2, 3, 4, 5 }));
+            Assert.That(Enum.GetValues<Core.Nodes.NodeMode>().Select(v => ((int)v, v.ToString())), Is.EqualTo(new[]
+            {
+                (0, "None"), (1, "Stream"), (2, "Deploy"), (3, "Local"), (4, "Devirt"),
+            }));
+            Assert.That(Enum.GetValues<Core.Nodes.NodeOrigin>().Select(v => (int)v), Is.EqualTo(new[] { 0, 1 }));
+            Assert.That(Enum.GetValues<ImageStore.Catalog.CatalogImageStatus>().Select(v => (int)v), Is.EqualTo(new[] { 0, 1 }));
+        });
+    }
+}
