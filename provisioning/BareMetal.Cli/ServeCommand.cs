@@ -18,9 +18,13 @@ internal static class ServeCommand
         var iface = new Option<string?>("--interface") { Description = "Network interface for --dhcp." };
         var range = new Option<string?>("--dhcp-range") { Description = "Address pool for --dhcp full, FIRST-LAST (e.g. 10.0.0.100-10.0.0.199)." };
         var publicUrl = new Option<string?>("--public-url") { Description = "Base URL nodes use to reach the HTTP server (default: http://HTTP-ADDRESS)." };
-        var cmd = new Command("serve", "Run the whole server (HTTP boot scripts, TFTP, NBD block service) on embedded defaults.")
+        var catalog = new Option<string?>("--catalog") { Description = "PostgreSQL catalog (postgres://user:pass@host:port/db); default SQLite in --data." };
+        var adminPassword = new Option<string?>("--admin-password") { Description = "Set (replace) the admin password (or env BAREMETAL_ADMIN_PASSWORD); else one is generated at first run and printed once." };
+        var maxUpload = new Option<long>("--max-upload") { Description = "Largest image upload accepted, in bytes.", DefaultValueFactory = _ => 64L << 30 };
+        var importRoots = new Option<string[]>("--import-root") { Description = "Extra folder the API may import image files from (repeatable).", AllowMultipleArgumentsPerToken = false };
+        var cmd = new Command("serve", "Run the whole server (web console, REST API, boot scripts, TFTP, NBD block service) on embedded defaults.")
         {
-            data, http, tftp, nbd, dhcp, iface, range, publicUrl,
+            data, http, tftp, nbd, dhcp, iface, range, publicUrl, catalog, adminPassword, maxUpload, importRoots,
         };
         cmd.SetAction(async (parse, ct) =>
         {
@@ -39,6 +43,10 @@ internal static class ServeCommand
                 },
                 DhcpInterface = parse.GetValue(iface),
                 DhcpRange = ParseRange(parse.GetValue(range)),
+                Catalog = parse.GetValue(catalog),
+                AdminPassword = parse.GetValue(adminPassword) ?? Environment.GetEnvironmentVariable("BAREMETAL_ADMIN_PASSWORD"),
+                MaxUploadBytes = parse.GetValue(maxUpload) is var m && m > 0 ? m : throw new CliException("--max-upload must be a positive number of bytes"),
+                ImportRoots = [.. (parse.GetValue(importRoots) ?? []).Select(Path.GetFullPath)],
             };
             if (options.Dhcp is not null && options.DhcpInterface is null)
             {
@@ -53,7 +61,7 @@ internal static class ServeCommand
             {
                 await server.StartAsync(ct);
             }
-            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ArgumentException or InvalidOperationException or UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ArgumentException or InvalidOperationException or UnauthorizedAccessException or BareMetal.ImageStore.Catalog.CatalogException)
             {
                 throw new CliException($"cannot start: {e.Message}");
             }
@@ -61,6 +69,12 @@ internal static class ServeCommand
             foreach (var line in server.Endpoints)
             {
                 Console.Out.WriteLine($"  {line}");
+            }
+            if (server.GeneratedAdminPassword is { } generated)
+            {
+                // Printed here once, never logged: it is not in data/logs and will not be shown again.
+                Console.Out.WriteLine($"baremetal: admin password (first run, shown once): {generated}");
+                Console.Out.WriteLine("baremetal: change it with --admin-password or BAREMETAL_ADMIN_PASSWORD");
             }
             Console.Out.WriteLine("baremetal: press Ctrl-C to stop");
             var stopped = new TaskCompletionSource();

@@ -1,6 +1,18 @@
-using BareMetal.ImageStore.Nbd.Exports;
+using System.Security.Cryptography;
+using System.Threading.RateLimiting;
+using BareMetal.ImageStore.Catalog;
+using BareMetal.Provisioning.Core;
+using BareMetal.Provisioning.Core.Accounts;
+using BareMetal.Provisioning.Core.Boot;
+using BareMetal.Provisioning.Core.Deployments;
+using BareMetal.Provisioning.Core.Events;
+using BareMetal.Provisioning.Core.Nodes;
+using BareMetal.Provisioning.Core.Settings;
 using BareMetal.ImageStore.Nbd.Http;
 using BareMetal.ImageStore.Nbd.Server;
+using BareMetal.Provisioning.Web.Api;
+using BareMetal.Provisioning.Web.Auth;
+using BareMetal.Provisioning.Web.Hosting;
 using BareMetal.Pxe.Dhcp.Policy;
 using BareMetal.Pxe.Dhcp.Server;
 using BareMetal.Pxe.Dhcp.Sessions;
@@ -8,31 +20,62 @@ using BareMetal.Pxe.Tftp;
 using BareMetal.Pxe.Tftp.Files;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using ILogger = Microsoft.Extensions.Logging.ILogger;
+using SerilogLoggingBuilderExtensions = Serilog.SerilogLoggingBuilderExtensions;
+using Serilog.Extensions.Logging;
 
 namespace BareMetal.Provisioning.Web;
 
 /// <summary>
-/// The whole server: HTTP (boot scripts, health, metrics) plus the protocol servers beside it.
+/// The whole server and the one composition root: HTTP (REST API, console, boot scripts, disks,
+/// health, metrics) plus TFTP, the NBD block service and DHCP beside it, all fed by one catalog.
 /// Start with <see cref="StartAsync"/>, stop by disposing.
 /// </summary>
-public sealed class BareMetalServer : IAsyncDisposable
+public sealed partial class BareMetalServer : IAsyncDisposable
 {
+    /// <summary>Largest JSON (or form) body any other route accepts.</summary>
+    public const long MaxJsonBodyBytes = 1 << 20;
+
     private readonly ServeOptions _options;
     private readonly List<IAsyncDisposable> _services = [];
     private WebApplication? _web;
     private PrometheusExporter? _metrics;
-    private OverlayExportProvider? _exports;
+    private CatalogExportProvider? _exports;
+    private ProvisioningDatabase? _db;
+    private ProgressPump? _pump;
+    private ILogger? _log;
+    private Serilog.Core.Logger? _serilog;
+    private SerilogLoggerFactory? _loggers;
 
     public BareMetalServer(ServeOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         _options = options;
     }
 
     /// <summary>Lines describing what listens where, for the console.</summary>
     public IReadOnlyList<string> Endpoints { get; private set; } = [];
+
+    /// <summary>
+    /// The admin password generated at this first run (no password was stored or given), for the caller
+    /// to print ONCE on the console; null otherwise. It never goes to a logger.
+    /// </summary>
+    public string? GeneratedAdminPassword { get; private set; }
+
+    /// <summary>http://address:port the web server really listens on (port 0 resolved).</summary>
+    public Uri? HttpAddress { get; private set; }
+
+    /// <summary>The running web app (tests reach its services and, with a TestServer, its client).</summary>
+    internal WebApplication Web => _web ?? throw new InvalidOperationException("the server is not started");
+
+    /// <summary>The URL nodes use to reach us.</summary>
+    public string BaseUrl => (_options.PublicBaseUrl ?? HttpAddress?.ToString() ?? _options.BaseUrl).TrimEnd('/');
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -40,69 +83,208 @@ public sealed class BareMetalServer : IAsyncDisposable
         Directory.CreateDirectory(_options.ImagesDirectory);
         Directory.CreateDirectory(_options.OverlaysDirectory);
         Directory.CreateDirectory(_options.TftpDirectory);
+        Directory.CreateDirectory(_options.ImportDirectory);
+        _serilog = Logging.Create(_options.LogDirectory, _options.LogToConsole);
+        _loggers = new SerilogLoggerFactory(_serilog);
+        _log = _loggers.CreateLogger("BareMetal.Server");
         _metrics = new PrometheusExporter();
-        _exports = LoadExports();
-
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o =>
+        _db = await ProvisioningDatabase.OpenAsync(_options.DataDirectory, _options.Catalog, new ProvisioningOptions
         {
-            o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss ";
+            Time = _options.Time,
+            PasswordIterations = _options.PasswordIterations ?? PasswordHasher.DefaultIterations,
+        }, cancellationToken);
+        if (!_db.Catalog.LastRecovery.IsClean)
+        {
+            LogRecovery(_log, _db.Catalog.LastRecovery.PartialUploadsRemoved.Count, _db.Catalog.LastRecovery.OrphanFilesMoved.Count, _db.Catalog.LastRecovery.MissingImages.Count);
+        }
+        await EnsureAdminPasswordAsync(_db.Accounts, cancellationToken);
+        _exports = new CatalogExportProvider(_options.OverlaysDirectory, _options.ImagesDirectory);
+        await RefreshExportsAsync(cancellationToken);
+        _db.Catalog.Changed += OnCatalogChanged;
+        _pump = new ProgressPump(_exports, _db.Deployments, _loggers.CreateLogger("BareMetal.Progress"));
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            EnvironmentName = "Production",
         });
-        builder.Logging.SetMinimumLevel(LogLevel.Information);
-        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
-        builder.WebHost.UseKestrel(k => k.Listen(_options.Http));
-        builder.Services.AddProblemDetails();
+        builder.Logging.ClearProviders();
+        SerilogLoggingBuilderExtensions.AddSerilog(builder.Logging, _serilog);
+        builder.WebHost.UseKestrel(k =>
+        {
+            k.Listen(_options.Http);
+            k.Limits.MaxRequestBodySize = MaxJsonBodyBytes;
+            k.AddServerHeader = false;
+        });
+        ConfigureServices(builder.Services, _db);
+        AddConsole(builder);
+        _options.ConfigureWeb?.Invoke(builder);
         var web = builder.Build();
+        ConfigurePipeline(web);
         MapRoutes(web);
+        MapConsole(web);
         await web.StartAsync(cancellationToken);
         _web = web;
+        var address = web.Services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
+        HttpAddress = new Uri(address ?? $"http://{ServeOptions.FormatEndPoint(_options.Http)}");
         var endpoints = new List<string>
         {
-            $"http  {_options.BaseUrl}/  (boot scripts /boot/{{mac}}.ipxe, disks /disk/{{name}}[@node], /healthz, /metrics)",
+            $"http  {HttpAddress.ToString().TrimEnd('/')}/  (console, API /api/v1, boot scripts /boot/{{mac}}.ipxe, disks /disk/{{name}}[@node], /healthz, /metrics)",
         };
-        endpoints.AddRange(await StartProtocolServersAsync(web.Services.GetRequiredService<ILoggerFactory>(), cancellationToken));
+        endpoints.AddRange(await StartProtocolServersAsync(_loggers, cancellationToken));
         Endpoints = endpoints;
+        _pump.Start(_options.Time, _options.ProgressInterval);
+    }
+
+    /// <summary>Samples the block service's counters into deployment progress now (the timer does it every second).</summary>
+    internal Task<int> PumpProgressAsync() => _pump!.PumpAsync(CancellationToken.None);
+
+    private async Task RefreshExportsAsync(CancellationToken cancellationToken)
+    {
+        var catalog = _db!.Catalog;
+        _exports!.Refresh(await catalog.ListAsync(null, cancellationToken), catalog.GetFullPath);
+    }
+
+    /// <summary>Keeps the block service in step with the catalog: new versions at once, deletions at once.</summary>
+    private void OnCatalogChanged(object? sender, ImageChange change)
+    {
+        if (change.Image is not { } image)
+        {
+            return;
+        }
+        if (change.Kind == ImageChangeKind.Imported)
+        {
+            _exports!.Add(image, _db!.Catalog.GetFullPath(image));
+        }
+        else if (change.Kind == ImageChangeKind.Deleted)
+        {
+            _exports!.Remove(image);
+            _ = RefreshAfterDeleteAsync();
+        }
+    }
+
+    private async Task RefreshAfterDeleteAsync()
+    {
+        try
+        {
+            await RefreshExportsAsync(CancellationToken.None);
+        }
+        catch (Exception e) when (e is CatalogException or IOException or InvalidOperationException or ObjectDisposedException)
+        {
+            LogRefreshFailed(_log!, e.Message);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Catalog repaired at start: {Partials} partial upload(s) removed, {Orphans} orphan file(s) moved, {Missing} image(s) missing")]
+    private static partial void LogRecovery(ILogger logger, int partials, int orphans, int missing);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not refresh the block service's exports: {Reason}")]
+    private static partial void LogRefreshFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "PXE contact from {Mac} ({Firmware}, {Address})")]
+    private static partial void LogContact(ILogger logger, string mac, string firmware, string? address);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not record {What} for {Mac}: {Reason}")]
+    private static partial void LogRecordFailed(ILogger logger, string what, string mac, string reason);
+
+    /// <summary>Web console seam: the console's partial class part adds its services here.</summary>
+    static partial void AddConsole(WebApplicationBuilder builder);
+
+    /// <summary>Web console seam: the console's partial class part maps its pages here.</summary>
+    static partial void MapConsole(WebApplication app);
+
+    private void ConfigureServices(IServiceCollection services, ProvisioningDatabase db)
+    {
+        services.AddSingleton(_options);
+        services.AddSingleton(_options.Time);
+        services.AddSingleton(db);
+        services.AddSingleton<IImageCatalog>(db.Catalog);
+        services.AddSingleton<INodeRegistry>(db.Nodes);
+        services.AddSingleton<IDeploymentTracker>(db.Deployments);
+        services.AddSingleton<IAccountStore>(db.Accounts);
+        services.AddSingleton<ISettingsStore>(db.Settings);
+        services.AddSingleton<IProvisioningEvents>(db.Events);
+        services.AddSingleton(db.BootScripts);
+        services.AddSingleton(_exports!);
+        services.AddSingleton<AdminSessions>();
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ApiExceptionHandler>();
+        services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
+        // Binding failures (wrong JSON types, missing body) throw, so the exception handler can say what was wrong.
+        services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddAuthentication(BareMetalAuth.SchemeName)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, BareMetalAuth>(BareMetalAuth.SchemeName, null);
+        services.AddAuthorization();
+        services.AddRateLimiter(o =>
+        {
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            // Password guessing: a few attempts per minute per client address.
+            o.AddPolicy(SessionRoutes.LoginRateLimit, ctx => RateLimitPartition.GetFixedWindowLimiter(
+                ctx.Connection.RemoteIpAddress?.ToString() ?? "?",
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = _options.LoginAttemptsPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+            o.OnRejected = (ctx, ct) => new ValueTask(Problems.WriteAsync(ctx.HttpContext, 429, "Too many attempts", "wait a minute before trying again"));
+        });
+    }
+
+    private static void ConfigurePipeline(WebApplication web)
+    {
+        web.UseExceptionHandler();
+        web.UseStatusCodePages();
+        web.UseRouting();
+        web.UseRateLimiter();
+        web.UseAuthentication();
+        web.UseAuthorization();
+        web.UseMiddleware<CsrfMiddleware>();
     }
 
     private void MapRoutes(WebApplication web)
     {
         web.MapGet("/healthz", () => Results.Text("ok\n"));
         web.MapGet("/metrics", () => Results.Text(_metrics!.Render(), "text/plain; version=0.0.4"));
-        web.MapGet("/boot/{file}", (string file) =>
+        // Nodes cannot log in: the script route is open, registers the node if it is new, and says what to boot.
+        web.MapGet("/boot/{file}", async (string file, HttpContext ctx, BootScriptService scripts) =>
         {
-            if (!file.EndsWith(".ipxe", StringComparison.Ordinal) || BootScripts.NormaliseMac(file[..^5]) is not { } mac)
+            if (!file.EndsWith(".ipxe", StringComparison.Ordinal) || Macs.Normalise(file[..^5]) is not { } mac)
             {
                 return Results.Problem(statusCode: 404, title: "Not a boot script", detail: "boot scripts are named /boot/{mac}.ipxe, e.g. /boot/52:54:00:12:34:56.ipxe");
             }
-            return Results.Text(BootScripts.UnknownNode(mac, _options.BaseUrl), "text/plain");
+            var script = await scripts.RenderAsync(mac, NodeBaseUrl(ctx), ctx.Connection.RemoteIpAddress?.ToString(), ctx.RequestAborted);
+            return Results.Text(script, "text/plain");
         });
         BlockHttpExport.Map(web, _exports!);
+        var api = web.MapGroup("/api/v1");
+        SessionRoutes.Map(api);
+        ImageRoutes.Map(api);
+        NodeRoutes.Map(api);
+        SettingsRoutes.Map(api);
+        EventRoutes.Map(api);
     }
 
     /// <summary>
-    /// Every image file in data/images is exported under its file name (without extension); a
-    /// per-node name `image@node` gets that node's copy-on-write overlay in data/overlays.
-    /// (The catalog replaces this directory scan when it lands.)
+    /// The base URL boot scripts embed: --public-url when given, else the scheme and Host the node itself
+    /// used to reach us (so a node on 10.0.0.0/24 is sent to 10.0.0.1, not to 127.0.0.1).
     /// </summary>
-    private OverlayExportProvider LoadExports()
+    private string NodeBaseUrl(HttpContext ctx) =>
+        _options.PublicBaseUrl?.TrimEnd('/') ?? (ctx.Request.Host.HasValue ? $"{ctx.Request.Scheme}://{ctx.Request.Host}" : BaseUrl);
+
+    /// <summary>
+    /// Sets the admin password from the flag or environment (replacing a stored one), or generates one
+    /// when none is stored yet; the generated one is handed to the caller to print once.
+    /// </summary>
+    private async Task EnsureAdminPasswordAsync(IAccountStore accounts, CancellationToken cancellationToken)
     {
-        var exports = new OverlayExportProvider(_options.OverlaysDirectory);
-        foreach (var file in Directory.EnumerateFiles(_options.ImagesDirectory).Order(StringComparer.Ordinal))
+        if (!string.IsNullOrEmpty(_options.AdminPassword))
         {
-            var name = Path.GetFileNameWithoutExtension(file);
-            try
+            await accounts.SetAdminPasswordAsync(_options.AdminPassword, replace: true, cancellationToken);
+        }
+        else if (!await accounts.HasAdminPasswordAsync(cancellationToken))
+        {
+            var generated = Convert.ToBase64String(RandomNumberGenerator.GetBytes(18)).Replace('+', '-').Replace('/', '_');
+            if (await accounts.SetAdminPasswordAsync(generated, replace: false, cancellationToken))
             {
-                exports.AddBase(name, file, Path.GetFileName(file));
-            }
-            catch (ArgumentException)
-            {
-                // A name we cannot export safely (spaces, '@' ...): skipped, and said so at start-up.
-                Console.Error.WriteLine($"baremetal: not exporting {file}: names must be letters, digits, '.', '_' or '-'");
+                GeneratedAdminPassword = generated;
             }
         }
-        return exports;
     }
 
     /// <summary>Starts TFTP and the block service; returns their endpoint descriptions.</summary>
@@ -115,7 +297,7 @@ public sealed class BareMetalServer : IAsyncDisposable
             _services.Add(nbd);
             nbd.Start(nbdEndPoint);
             var names = _exports!.List();
-            lines.Add($"nbd   nbd://{ServeOptions.FormatEndPoint(nbd.LocalEndPoint)}/{{name}}[@node]  ({names.Count} image(s) from {_options.ImagesDirectory})");
+            lines.Add($"nbd   nbd://{ServeOptions.FormatEndPoint(nbd.LocalEndPoint)}/{{name}}[@node]  ({names.Count} export(s) from the catalog and {_options.ImagesDirectory})");
         }
         if (_options.Tftp is { } tftpEndPoint)
         {
@@ -123,6 +305,7 @@ public sealed class BareMetalServer : IAsyncDisposable
             // Files in data/tftp first, then Debian's iPXE binaries (undionly.kpxe, ipxe.efi, snponly.efi).
             var files = new CompositeFileProvider(new RootDirectoryProvider(_options.TftpDirectory), new IpxeBinaryProvider());
             var tftp = new TftpServer(new TftpServerOptions { Log = m => log.LogInformation("{Message}", m) }, files);
+            tftp.TransferEnded += (_, e) => _ = OnTftpTransferEndedAsync(e);
             _services.Add(tftp);
             await tftp.StartAsync(tftpEndPoint, cancellationToken);
             lines.Add($"tftp  {ServeOptions.FormatEndPoint(tftp.LocalEndPoint!)}/udp  (root {_options.TftpDirectory}, plus /usr/lib/ipxe binaries)");
@@ -145,7 +328,7 @@ public sealed class BareMetalServer : IAsyncDisposable
             var range = _options.DhcpRange ?? throw new ArgumentException("--dhcp full needs --dhcp-range FIRST-LAST");
             full = new FullDhcpOptions { ServerAddress = address, RangeStart = range.First, RangeEnd = range.Last };
         }
-        var baseUrl = new Uri(_options.PublicBaseUrl ?? $"http://{address}:{_options.Http.Port}");
+        var baseUrl = new Uri(_options.PublicBaseUrl ?? $"http://{address}:{HttpAddress?.Port ?? _options.Http.Port}");
         var policy = new DefaultBootPolicy(new DefaultBootPolicyOptions { HttpBaseUrl = baseUrl });
         var dhcp = new DhcpServer(new DhcpServerOptions
         {
@@ -157,10 +340,52 @@ public sealed class BareMetalServer : IAsyncDisposable
             DataDirectory = _options.DataDirectory,
             Full = full,
         }, policy);
-        dhcp.ClientContact += (_, c) => log.LogInformation("PXE contact {Contact}", c);
+        dhcp.ClientContact += (_, c) => _ = OnDhcpContactAsync(c);
         _services.Add(dhcp);
         await dhcp.StartAsync(cancellationToken);
         return $"dhcp  {mode.ToString().ToLowerInvariant()} on {iface} ({address}), boot scripts from {baseUrl}";
+    }
+
+    /// <summary>DHCP contact: register the node (new ones appear at once) and start or advance its deployment.</summary>
+    internal async Task OnDhcpContactAsync(DhcpClientContact contact)
+    {
+        try
+        {
+            LogContact(_log!, contact.Mac, contact.Firmware.ToString(), contact.Address?.ToString());
+            var (node, _) = await _db!.Nodes.RegisterContactAsync(contact);
+            // An installed OS's DHCP client also asks for an address; only boot firmware starts a deployment.
+            var firmware = contact.Firmware != BareMetal.Pxe.Dhcp.Policy.FirmwareKind.Other
+                || (contact.VendorClass?.StartsWith("PXEClient", StringComparison.Ordinal) ?? false)
+                || (contact.VendorClass?.StartsWith("HTTPClient", StringComparison.Ordinal) ?? false);
+            await _db.Deployments.RecordAsync(node.Mac, new DeploymentEvent(DeploymentEventKind.DhcpContact, Message: contact.MessageType.ToString(), IsBootFirmware: firmware));
+        }
+        catch (Exception e) when (e is CatalogException or IOException or InvalidOperationException or ObjectDisposedException)
+        {
+            LogRecordFailed(_log!, "DHCP contact", contact.Mac, e.Message);
+        }
+    }
+
+    /// <summary>A boot file went out over TFTP: the node at that address reached its boot loader.</summary>
+    internal async Task OnTftpTransferEndedAsync(TftpTransferEventArgs e)
+    {
+        if (e.Outcome != TftpTransferOutcome.Completed)
+        {
+            return;
+        }
+        var address = e.Client.Address.IsIPv4MappedToIPv6 ? e.Client.Address.MapToIPv4().ToString() : e.Client.Address.ToString();
+        try
+        {
+            var node = (await _db!.Nodes.ListAsync()).Where(n => n.IpAddress == address).MaxBy(n => n.LastSeen);
+            if (node is null)
+            {
+                return;
+            }
+            await _db.Deployments.RecordAsync(node.Mac, new DeploymentEvent(DeploymentEventKind.TftpTransfer, Message: e.Path));
+        }
+        catch (Exception ex) when (ex is CatalogException or IOException or InvalidOperationException or ObjectDisposedException)
+        {
+            LogRecordFailed(_log!, "TFTP transfer", address, ex.Message);
+        }
     }
 
     private static System.Net.IPAddress? InterfaceAddress(string name) =>
@@ -169,6 +394,7 @@ public sealed class BareMetalServer : IAsyncDisposable
             .Select(u => u.Address)
             .FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork);
 
+    /// <summary>Stops everything; safe to call more than once.</summary>
     public async ValueTask DisposeAsync()
     {
         foreach (var s in Enumerable.Reverse(_services))
@@ -182,7 +408,27 @@ public sealed class BareMetalServer : IAsyncDisposable
             await _web.DisposeAsync();
             _web = null;
         }
+        if (_pump is not null)
+        {
+            await _pump.DisposeAsync();
+            _pump = null;
+        }
         _metrics?.Dispose();
+        _metrics = null;
         _exports?.Dispose();
+        _exports = null;
+        if (_db is not null)
+        {
+            _db.Catalog.Changed -= OnCatalogChanged;
+            await _db.DisposeAsync();
+            _db = null;
+        }
+        _loggers?.Dispose();
+        _loggers = null;
+        if (_serilog is not null)
+        {
+            await _serilog.DisposeAsync();
+            _serilog = null;
+        }
     }
 }

@@ -1,0 +1,135 @@
+using System.Text.Json;
+using BareMetal.Cli;
+
+namespace BareMetal.Provisioning.Web.Tests;
+
+/// <summary>
+/// The CLI's API verbs against the whole server on a real loopback Kestrel port. Console output is
+/// captured, so these run one at a time.
+/// </summary>
+[NonParallelizable]
+public sealed class CliVerbTests
+{
+    private ApiHost _host = null!;
+    private string _token = null!;
+    private string _server = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        _host = await ApiHost.StartAsync(testServer: false);
+        _token = await _host.CreateTokenAsync("cli");
+        _server = _host.Server.HttpAddress!.ToString();
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync() => await _host.DisposeAsync();
+
+    private static async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
+    {
+        var stdout = Console.Out;
+        var stderr = Console.Error;
+        using var o = new StringWriter();
+        using var e = new StringWriter();
+        Console.SetOut(o);
+        Console.SetError(e);
+        try
+        {
+            var code = await CliRunner.RunAsync(CliApp.CreateRoot(), args);
+            return (code, o.ToString(), e.ToString());
+        }
+        finally
+        {
+            Console.SetOut(stdout);
+            Console.SetError(stderr);
+        }
+    }
+
+    [Test]
+    public async Task Upload_Import_List_Assign_NodeList()
+    {
+        var local = _host.WriteRawImage("cli-up.img");
+        var up = await RunAsync("image", "import", "--upload", local, "--name", "cliup", "--label", "CLI upload", "--server", _server, "--token", _token);
+        Assert.That(up.Code, Is.EqualTo(0), up.Err);
+        Assert.That(up.Out, Does.StartWith("imported cliup version 1: raw, 2 MiB virtual"));
+
+        var onServer = Path.Combine(_host.DataDirectory, "import", "cli-path.img");
+        File.Copy(local, onServer);
+        var imp = await RunAsync("image", "import", onServer, "--json", "--server", _server, "--token", _token);
+        Assert.That(imp.Code, Is.EqualTo(0), imp.Err);
+        Assert.That(JsonDocument.Parse(imp.Out).RootElement.GetProperty("name").GetString(), Is.EqualTo("cli-path"));
+
+        var list = await RunAsync("image", "list", "--server", _server, "--token", _token);
+        Assert.That(list.Code, Is.EqualTo(0), list.Err);
+        Assert.That(list.Out, Does.StartWith("NAME").And.Contain("cliup").And.Contain("CLI upload").And.Contain("cli-path"));
+        var json = await RunAsync("image", "list", "--json", "--server", _server, "--token", _token);
+        Assert.That(JsonDocument.Parse(json.Out).RootElement.GetArrayLength(), Is.GreaterThanOrEqualTo(2));
+
+        using (var anon = _host.Anonymous())
+        {
+            await anon.GetStringAsync("/boot/52:54:00:c1:10:01.ipxe");
+        }
+        var assign = await RunAsync("node", "assign", "52:54:00:c1:10:01", "cliup", "--mode", "stream", "--server", _server, "--token", _token);
+        Assert.That(assign.Code, Is.EqualTo(0), assign.Err);
+        Assert.That(assign.Out.Trim(), Is.EqualTo("node 52:54:00:c1:10:01: cliup (stream)"));
+
+        var nodes = await RunAsync("node", "list", "--server", _server, "--token", _token);
+        Assert.That(nodes.Out, Does.Contain("52:54:00:c1:10:01").And.Contain("cliup").And.Contain("stream"));
+        var nodesJson = await RunAsync("node", "list", "--json", "--server", _server, "--token", _token);
+        Assert.That(JsonDocument.Parse(nodesJson.Out).RootElement[0].GetProperty("mac").GetString(), Is.EqualTo("52:54:00:c1:10:01"));
+    }
+
+    [Test]
+    public async Task TokenFromEnvironment_IsUsed()
+    {
+        Environment.SetEnvironmentVariable("BAREMETAL_TOKEN", _token);
+        try
+        {
+            var list = await RunAsync("node", "list", "--server", _server);
+            Assert.That(list.Code, Is.EqualTo(0), list.Err);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("BAREMETAL_TOKEN", null);
+        }
+    }
+
+    [TestCase(new[] { "image", "list" }, "401", "--token")]
+    [TestCase(new[] { "node", "assign", "52:54:00:c1:10:99", "nothing", "--with-token" }, "404", "is not registered")]
+    [TestCase(new[] { "node", "assign", "not-a-mac", "cliup", "--with-token" }, "400", "MAC")]
+    [TestCase(new[] { "image", "import", "/etc/passwd", "--with-token" }, "400", "outside the import folders")]
+    [TestCase(new[] { "image", "import", "--with-token" }, null, "either FILE")]
+    [TestCase(new[] { "image", "import", "--upload", "/nonexistent/file.img", "--with-token" }, null, "no such file")]
+    public async Task Errors_AreOneLine_Exit2(string[] args, string? status, string mentions)
+    {
+        var full = args.Where(a => a != "--with-token").Concat(["--server", _server]).ToList();
+        if (args.Contains("--with-token"))
+        {
+            full.AddRange(["--token", _token]);
+        }
+        var r = await RunAsync([.. full]);
+        Assert.That(r.Code, Is.EqualTo(2));
+        Assert.That(r.Err.TrimEnd().Split('\n'), Has.Length.EqualTo(1), r.Err);
+        Assert.That(r.Err, Does.StartWith("baremetal: ").And.Contain(mentions));
+        if (status is not null)
+        {
+            Assert.That(r.Err, Does.Contain(status));
+        }
+    }
+
+    [Test]
+    public async Task ServerDown_IsOneLine_Exit2()
+    {
+        var r = await RunAsync("image", "list", "--server", "http://127.0.0.1:1", "--token", "x");
+        Assert.That(r.Code, Is.EqualTo(2));
+        Assert.That(r.Err, Does.StartWith("baremetal: cannot reach the server at http://127.0.0.1:1/"));
+    }
+
+    [Test]
+    public async Task BadServerUrl_IsOneLine_Exit2()
+    {
+        var r = await RunAsync("node", "list", "--server", "ftp://example", "--token", "x");
+        Assert.That(r.Code, Is.EqualTo(2));
+        Assert.That(r.Err.Trim(), Is.EqualTo("baremetal: --server 'ftp://example': expected an http:// or https:// URL"));
+    }
+}
