@@ -13,6 +13,7 @@ internal static class ServeCommand
         var http = new Option<string>("--http") { Description = "Web console, API and boot scripts.", DefaultValueFactory = _ => "127.0.0.1:8080" };
         var tftp = new Option<string>("--tftp") { Description = "TFTP listen address ('0.0.0.0:69' serves a real network; 'off' disables).", DefaultValueFactory = _ => "127.0.0.1:6969" };
         var nbd = new Option<string>("--nbd") { Description = "NBD block service ('off' disables).", DefaultValueFactory = _ => "127.0.0.1:10809" };
+        var iscsi = new Option<string>("--iscsi") { Description = "iSCSI target for the same exports ('off' disables).", DefaultValueFactory = _ => "127.0.0.1:3260" };
         var dhcp = new Option<string?>("--dhcp") { Description = "Answer PXE clients: 'proxy' beside the site's DHCP server, or 'full' for a lab network (root needed)." };
         dhcp.AcceptOnlyFromAmong("proxy", "full", "off");
         var iface = new Option<string?>("--interface") { Description = "Network interface for --dhcp." };
@@ -22,9 +23,9 @@ internal static class ServeCommand
         var adminPassword = new Option<string?>("--admin-password") { Description = "Set (replace) the admin password (or env BAREMETAL_ADMIN_PASSWORD); else one is generated at first run and printed once." };
         var maxUpload = new Option<long>("--max-upload") { Description = "Largest image upload accepted, in bytes.", DefaultValueFactory = _ => 64L << 30 };
         var importRoots = new Option<string[]>("--import-root") { Description = "Extra folder the API may import image files from (repeatable).", AllowMultipleArgumentsPerToken = false };
-        var cmd = new Command("serve", "Run the whole server (web console, REST API, boot scripts, TFTP, NBD block service) on embedded defaults.")
+        var cmd = new Command("serve", "Run the whole server (web console, REST API, boot scripts, TFTP, NBD and iSCSI block service) on embedded defaults.")
         {
-            data, http, tftp, nbd, dhcp, iface, range, publicUrl, catalog, adminPassword, maxUpload, importRoots,
+            data, http, tftp, nbd, iscsi, dhcp, iface, range, publicUrl, catalog, adminPassword, maxUpload, importRoots,
         };
         cmd.SetAction(async (parse, ct) =>
         {
@@ -34,6 +35,7 @@ internal static class ServeCommand
                 Http = EndPointParser.Parse("--http", parse.GetValue(http)!) ?? throw new CliException("--http cannot be off"),
                 Tftp = EndPointParser.Parse("--tftp", parse.GetValue(tftp)!),
                 Nbd = EndPointParser.Parse("--nbd", parse.GetValue(nbd)!),
+                Iscsi = EndPointParser.Parse("--iscsi", parse.GetValue(iscsi)!),
                 PublicBaseUrl = parse.GetValue(publicUrl),
                 Dhcp = parse.GetValue(dhcp) switch
                 {

@@ -9,6 +9,8 @@ using BareMetal.Provisioning.Core.Events;
 using BareMetal.Provisioning.Core.Nodes;
 using BareMetal.Provisioning.Core.Settings;
 using BareMetal.ImageStore.Nbd.Http;
+using BareMetal.ImageStore.Iscsi.Server;
+using BareMetal.ImageStore.Iscsi.Session;
 using BareMetal.ImageStore.Nbd.Server;
 using BareMetal.Provisioning.Web.Api;
 using BareMetal.Provisioning.Web.Auth;
@@ -298,6 +300,14 @@ public sealed partial class BareMetalServer : IAsyncDisposable
             nbd.Start(nbdEndPoint);
             var names = _exports!.List();
             lines.Add($"nbd   nbd://{ServeOptions.FormatEndPoint(nbd.LocalEndPoint)}/{{name}}[@node]  ({names.Count} export(s) from the catalog and {_options.ImagesDirectory})");
+        }
+        if (_options.Iscsi is { } iscsiEndPoint)
+        {
+            // The same exports as NBD and HTTP, one target per export (and per node overlay).
+            var iscsi = new IscsiServer(_exports!, logger: loggers.CreateLogger("iscsi"));
+            _services.Add(iscsi);
+            iscsi.Start(iscsiEndPoint);
+            lines.Add($"iscsi iscsi://{ServeOptions.FormatEndPoint(iscsi.LocalEndPoint)}/{IscsiTargetNames.Prefix}{{name}}[@node]/0");
         }
         if (_options.Tftp is { } tftpEndPoint)
         {

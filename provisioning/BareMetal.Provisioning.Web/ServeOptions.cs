@@ -9,6 +9,7 @@ public sealed record ServeOptions
     public IPEndPoint Http { get; init; } = new(IPAddress.Loopback, 8080);
     public IPEndPoint? Tftp { get; init; } = new(IPAddress.Loopback, 6969);
     public IPEndPoint? Nbd { get; init; } = new(IPAddress.Loopback, 10809);
+    public IPEndPoint? Iscsi { get; init; } = new(IPAddress.Loopback, 3260);
 
     /// <summary>DHCP mode: null = off (the default), or Proxy / Full on <see cref="DhcpInterface"/>.</summary>
     public BareMetal.Pxe.Dhcp.Server.DhcpMode? Dhcp { get; init; }

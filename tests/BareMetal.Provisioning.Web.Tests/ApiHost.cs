@@ -37,6 +37,7 @@ internal sealed class ApiHost : IAsyncDisposable
             Http = new IPEndPoint(IPAddress.Loopback, 0),
             Tftp = null,
             Nbd = null,
+            Iscsi = null,
             AdminPassword = Password,
             LogToConsole = false,
             LoginAttemptsPerMinute = 1000,

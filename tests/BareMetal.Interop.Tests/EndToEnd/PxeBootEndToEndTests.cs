@@ -35,6 +35,7 @@ public class PxeBootEndToEndTests
             // Firmware asks TFTP on port 69 of the server DHCP names; binding only the boot network's address.
             Tftp = new IPEndPoint(host, 69),
             Nbd = null,
+            Iscsi = null,
             Dhcp = mode,
             DhcpInterface = h.HostInterface,
             DhcpRange = (IPAddress.Parse($"10.213.{h.Subnet}.100"), IPAddress.Parse($"10.213.{h.Subnet}.120")),

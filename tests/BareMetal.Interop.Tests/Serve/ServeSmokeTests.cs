@@ -14,7 +14,7 @@ public class ServeSmokeTests
         var curl = Peer.Require("curl", "curl");
         using var dir = new TempDir();
         var port = FreeTcpPort();
-        using var server = ServeProcess.Start(dir.Path, "--http", $"127.0.0.1:{port}", "--tftp", "off", "--nbd", "off");
+        using var server = ServeProcess.Start(dir.Path, "--http", $"127.0.0.1:{port}", "--tftp", "off", "--nbd", "off", "--iscsi", "off");
         await server.WaitForHttpAsync(port);
 
         var health = Peer.Run(curl, ["-sf", $"http://127.0.0.1:{port}/healthz"], TimeSpan.FromSeconds(20));
@@ -29,7 +29,7 @@ public class ServeSmokeTests
     }
 
     [Test]
-    public async Task Serve_ExportsImagesDirectory_OverNbdAndHttpRange()
+    public async Task Serve_ExportsImagesDirectory_OverNbdIscsiAndHttpRange()
     {
         var qemuImg = Peer.Require("qemu-img", "qemu-utils");
         var qemuIo = Peer.Require("qemu-io", "qemu-utils");
@@ -41,9 +41,16 @@ public class ServeSmokeTests
         Peer.Check(qemuIo, "-c", "write -P 0x42 1M 64k", image);
         var http = FreeTcpPort();
         var nbd = FreeTcpPort();
-        using var server = ServeProcess.Start(dir.Path, "--http", $"127.0.0.1:{http}", "--tftp", "off", "--nbd", $"127.0.0.1:{nbd}");
+        var iscsi = FreeTcpPort();
+        using var server = ServeProcess.Start(dir.Path, "--http", $"127.0.0.1:{http}", "--tftp", "off", "--nbd", $"127.0.0.1:{nbd}",
+            "--iscsi", $"127.0.0.1:{iscsi}");
         await server.WaitForHttpAsync(http);
         await server.WaitForHttpAsync(nbd);
+        await server.WaitForHttpAsync(iscsi);
+
+        // The same image as an iSCSI target, read by qemu's libiscsi driver.
+        var viaIscsi = Peer.Run(qemuImg, ["compare", "-f", "qcow2", "-F", "raw", image, $"iscsi://127.0.0.1:{iscsi}/iqn.2026-11.dev.baremetal:tiny/0"], TimeSpan.FromSeconds(60));
+        Assert.That(viaIscsi.ExitCode, Is.EqualTo(0), viaIscsi.StdOut + viaIscsi.StdErr);
 
         var compare = Peer.Run(qemuImg, ["compare", "-f", "qcow2", "-F", "raw", image, $"nbd://127.0.0.1:{nbd}/tiny"], TimeSpan.FromSeconds(60));
         Assert.That(compare.ExitCode, Is.EqualTo(0), compare.StdOut + compare.StdErr);
