@@ -1,0 +1,30 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace BareMetal.Provisioning.Web.WebConsole.Pages;
+
+/// <summary>Cookie login with the admin password; the form carries the antiforgery token like every other.</summary>
+public sealed class LoginModel(ConsoleSignIn signIn) : PageModel
+{
+    public string? Error { get; private set; }
+
+    [BindProperty(SupportsGet = true)]
+    public string? ReturnUrl { get; set; }
+
+    public void OnGet()
+    {
+    }
+
+    public IActionResult OnPost(string? password)
+    {
+        if (string.IsNullOrEmpty(password) || !signIn.SignIn(HttpContext, password))
+        {
+            Error = "That password is not right.";
+            Response.StatusCode = StatusCodes.Status401Unauthorized;
+            return Page();
+        }
+        // Only local paths: a crafted ?returnUrl=https://elsewhere must not turn login into a redirector.
+        return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl! : "/");
+    }
+}
