@@ -1,0 +1,29 @@
+using BareMetal.ImageStore.Catalog;
+using BareMetal.Provisioning.Core.Deployments;
+using BareMetal.Provisioning.Core.Nodes;
+
+namespace BareMetal.Provisioning.Core.Boot;
+
+/// <summary>
+/// What /boot/{mac}.ipxe does, minus HTTP: registers the contact (a node that reaches us only over
+/// HTTP still appears), records the script fetch as a deployment event, resolves the assigned image
+/// (newest version unless pinned) and renders the script.
+/// </summary>
+public sealed class BootScriptService(INodeRegistry nodes, IImageCatalog catalog, IDeploymentTracker deployments)
+{
+    /// <summary>
+    /// The script for <paramref name="mac"/>; a malformed MAC is a 400-kind <see cref="CatalogException"/>.
+    /// </summary>
+    public async Task<string> RenderAsync(string mac, string baseUrl, string? remoteAddress, CancellationToken cancellationToken = default)
+    {
+        var m = Macs.Require(mac);
+        var (node, _) = await nodes.RegisterContactAsync(new HttpBootContact(m, remoteAddress), cancellationToken);
+        await deployments.RecordAsync(m, new DeploymentEvent(DeploymentEventKind.BootScriptFetched, Message: "boot script"), cancellationToken);
+        CatalogImage? image = null;
+        if (node.ImageName is { } name && node.Mode != NodeMode.None)
+        {
+            image = await catalog.GetAsync(name, node.ImageVersion, cancellationToken);
+        }
+        return BootScriptRenderer.Render(m, node, image, baseUrl);
+    }
+}

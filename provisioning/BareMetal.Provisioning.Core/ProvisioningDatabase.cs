@@ -1,0 +1,89 @@
+using BareMetal.ImageStore.Catalog;
+using BareMetal.ImageStore.Catalog.Data;
+using BareMetal.Provisioning.Core.Accounts;
+using BareMetal.Provisioning.Core.Boot;
+using BareMetal.Provisioning.Core.Deployments;
+using BareMetal.Provisioning.Core.Events;
+using BareMetal.Provisioning.Core.Nodes;
+using BareMetal.Provisioning.Core.Settings;
+
+namespace BareMetal.Provisioning.Core;
+
+/// <summary>
+/// Everything provisioning keeps, opened in one call: the database (SQLite data/baremetal.db by default,
+/// or PostgreSQL), migrated; the image catalog, reconciled with data/images; the node registry (also the
+/// catalog's delete guard), deployment tracker, accounts, settings, and the change feed they all
+/// publish to. The Web project holds one instance for the server's lifetime.
+/// </summary>
+public sealed class ProvisioningDatabase : IAsyncDisposable
+{
+    private ProvisioningDatabase(SqlDatabase database, ImageCatalog catalog, NodeRegistry nodes, DeploymentTracker deployments,
+        AccountStore accounts, SettingsStore settings, ProvisioningEventHub events)
+    {
+        Database = database;
+        Catalog = catalog;
+        Nodes = nodes;
+        Deployments = deployments;
+        Accounts = accounts;
+        Settings = settings;
+        Events = events;
+        BootScripts = new BootScriptService(nodes, catalog, deployments);
+    }
+
+    public SqlDatabase Database { get; }
+
+    public ImageCatalog Catalog { get; }
+
+    public NodeRegistry Nodes { get; }
+
+    public DeploymentTracker Deployments { get; }
+
+    public AccountStore Accounts { get; }
+
+    public SettingsStore Settings { get; }
+
+    public ProvisioningEventHub Events { get; }
+
+    public BootScriptService BootScripts { get; }
+
+    /// <summary>Every migration this build knows (catalog and provisioning).</summary>
+    public static IEnumerable<Migration> Migrations => CatalogMigrations.All.Concat(ProvisioningMigrations.All);
+
+    /// <summary>
+    /// Opens, migrates and reconciles.
+    /// </summary>
+    /// <param name="dataDirectory">The server's data directory (images, overlays, and the SQLite file).</param>
+    /// <param name="connection">Null/empty = SQLite in the data directory; else see <see cref="SqlDatabase.Open"/>.</param>
+    public static async Task<ProvisioningDatabase> OpenAsync(string dataDirectory, string? connection = null, ProvisioningOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataDirectory);
+        options ??= new ProvisioningOptions();
+        var db = SqlDatabase.Open(connection, dataDirectory);
+        try
+        {
+            await db.MigrateAsync(Migrations, cancellationToken);
+            var events = new ProvisioningEventHub();
+            var nodes = new NodeRegistry(db, options.Time, events);
+            var catalog = new ImageCatalog(db, new CatalogOptions { DataDirectory = dataDirectory, MaxImageBytes = options.MaxImageBytes, Time = options.Time }, nodes);
+            catalog.Changed += (_, change) => events.Publish(new ProvisioningChange(
+                change.Kind switch
+                {
+                    ImageChangeKind.Imported => ProvisioningChangeKind.ImageImported,
+                    ImageChangeKind.Deleted => ProvisioningChangeKind.ImageDeleted,
+                    _ => ProvisioningChangeKind.ImageUpdated,
+                },
+                options.Time.GetUtcNow(), Image: change.Image));
+            await catalog.ReconcileAsync(cancellationToken);
+            return new ProvisioningDatabase(db, catalog, nodes, new DeploymentTracker(db, options.Time, events),
+                new AccountStore(db, options.Time, options.PasswordIterations), new SettingsStore(db, options.Time, events), events);
+        }
+        catch
+        {
+            await db.DisposeAsync();
+            throw;
+        }
+    }
+
+    public ValueTask DisposeAsync() => Database.DisposeAsync();
+}

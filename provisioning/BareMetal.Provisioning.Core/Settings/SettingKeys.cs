@@ -1,0 +1,69 @@
+using BareMetal.ImageStore.Catalog;
+
+namespace BareMetal.Provisioning.Core.Settings;
+
+/// <summary>Well-known setting keys and their checks.</summary>
+public static class SettingKeys
+{
+    /// <summary>"off", "proxy" or "full".</summary>
+    public const string DhcpMode = "dhcp.mode";
+
+    /// <summary>Network interface DHCP listens on.</summary>
+    public const string DhcpInterface = "dhcp.interface";
+
+    /// <summary>Boot file for legacy BIOS PXE (default undionly.kpxe).</summary>
+    public const string BootFileBios = "boot.file.bios";
+
+    /// <summary>Boot file for x64 UEFI (default ipxe.efi).</summary>
+    public const string BootFileX64 = "boot.file.x64";
+
+    /// <summary>Boot file for ARM64 UEFI (none by default).</summary>
+    public const string BootFileArm64 = "boot.file.arm64";
+
+    public const int MaxKeyLength = 64;
+
+    public const int MaxValueLength = 4096;
+
+    public static string? KeyProblem(string? key)
+    {
+        if (string.IsNullOrEmpty(key) || key.Length > MaxKeyLength)
+        {
+            return $"a setting key has 1..{MaxKeyLength} characters";
+        }
+        return key.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '.' or '_' or '-')
+            ? null
+            : $"setting key '{key}' may hold only a-z, 0-9, '.', '_' and '-'";
+    }
+
+    /// <summary>Why <paramref name="value"/> is not acceptable for <paramref name="key"/>; null when it is.</summary>
+    public static string? ValueProblem(string key, string? value)
+    {
+        if (value is null)
+        {
+            return "a setting value must not be null";
+        }
+        if (value.Length > MaxValueLength)
+        {
+            return $"setting '{key}' has {value.Length} characters; at most {MaxValueLength} are allowed";
+        }
+        if (value.Any(char.IsControl))
+        {
+            return $"setting '{key}' must not contain control characters";
+        }
+        return key switch
+        {
+            DhcpMode when value is not ("off" or "proxy" or "full") => "dhcp.mode is off, proxy or full",
+            BootFileBios or BootFileX64 or BootFileArm64 when value.Contains("..", StringComparison.Ordinal) || value.StartsWith('/') =>
+                $"{key} is a file name under the TFTP root (no '..', no leading '/')",
+            _ => null,
+        };
+    }
+
+    internal static void Check(string key, string? value)
+    {
+        if ((KeyProblem(key) ?? ValueProblem(key, value)) is { } problem)
+        {
+            throw new CatalogException(CatalogErrorKind.Invalid, problem);
+        }
+    }
+}
