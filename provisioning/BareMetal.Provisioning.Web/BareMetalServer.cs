@@ -1,6 +1,11 @@
+using System.Security.Cryptography;
+using System.Threading.RateLimiting;
 using BareMetal.ImageStore.Nbd.Exports;
 using BareMetal.ImageStore.Nbd.Http;
 using BareMetal.ImageStore.Nbd.Server;
+using BareMetal.Provisioning.Web.Api;
+using BareMetal.Provisioning.Web.Auth;
+using BareMetal.Provisioning.Web.Hosting;
 using BareMetal.Pxe.Dhcp.Policy;
 using BareMetal.Pxe.Dhcp.Server;
 using BareMetal.Pxe.Dhcp.Sessions;
@@ -8,31 +13,58 @@ using BareMetal.Pxe.Tftp;
 using BareMetal.Pxe.Tftp.Files;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Serilog;
+using Serilog.Extensions.Logging;
 
 namespace BareMetal.Provisioning.Web;
 
 /// <summary>
-/// The whole server: HTTP (boot scripts, health, metrics) plus the protocol servers beside it.
+/// The whole server and the one composition root: HTTP (REST API, console, boot scripts, disks,
+/// health, metrics) plus TFTP, the NBD block service and DHCP beside it, all fed by one catalog.
 /// Start with <see cref="StartAsync"/>, stop by disposing.
 /// </summary>
-public sealed class BareMetalServer : IAsyncDisposable
+public sealed partial class BareMetalServer : IAsyncDisposable
 {
+    /// <summary>Largest JSON (or form) body any other route accepts.</summary>
+    public const long MaxJsonBodyBytes = 1 << 20;
+
     private readonly ServeOptions _options;
     private readonly List<IAsyncDisposable> _services = [];
     private WebApplication? _web;
     private PrometheusExporter? _metrics;
     private OverlayExportProvider? _exports;
+    private Serilog.Core.Logger? _serilog;
+    private SerilogLoggerFactory? _loggers;
 
     public BareMetalServer(ServeOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         _options = options;
     }
 
     /// <summary>Lines describing what listens where, for the console.</summary>
     public IReadOnlyList<string> Endpoints { get; private set; } = [];
+
+    /// <summary>
+    /// The admin password generated at this first run (no password was stored or given), for the caller
+    /// to print ONCE on the console; null otherwise. It never goes to a logger.
+    /// </summary>
+    public string? GeneratedAdminPassword { get; private set; }
+
+    /// <summary>http://address:port the web server really listens on (port 0 resolved).</summary>
+    public Uri? HttpAddress { get; private set; }
+
+    /// <summary>The running web app (tests reach its services and, with a TestServer, its client).</summary>
+    internal WebApplication Web => _web ?? throw new InvalidOperationException("the server is not started");
+
+    /// <summary>The URL nodes use to reach us.</summary>
+    public string BaseUrl => (_options.PublicBaseUrl ?? HttpAddress?.ToString() ?? _options.BaseUrl).TrimEnd('/');
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -40,30 +72,87 @@ public sealed class BareMetalServer : IAsyncDisposable
         Directory.CreateDirectory(_options.ImagesDirectory);
         Directory.CreateDirectory(_options.OverlaysDirectory);
         Directory.CreateDirectory(_options.TftpDirectory);
+        Directory.CreateDirectory(_options.ImportDirectory);
+        _serilog = Logging.Create(_options.LogDirectory, _options.LogToConsole);
+        _loggers = new SerilogLoggerFactory(_serilog);
         _metrics = new PrometheusExporter();
         _exports = LoadExports();
 
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o =>
+        var accounts = new MemoryAdminAccounts(_options.Time);
+        EnsureAdminPassword(accounts);
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
-            o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss ";
+            ContentRootPath = AppContext.BaseDirectory,
+            EnvironmentName = "Production",
         });
-        builder.Logging.SetMinimumLevel(LogLevel.Information);
-        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
-        builder.WebHost.UseKestrel(k => k.Listen(_options.Http));
-        builder.Services.AddProblemDetails();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSerilog(_serilog);
+        builder.WebHost.UseKestrel(k =>
+        {
+            k.Listen(_options.Http);
+            k.Limits.MaxRequestBodySize = MaxJsonBodyBytes;
+            k.AddServerHeader = false;
+        });
+        ConfigureServices(builder.Services, accounts);
+        AddConsole(builder);
+        _options.ConfigureWeb?.Invoke(builder);
         var web = builder.Build();
+        ConfigurePipeline(web);
         MapRoutes(web);
+        MapConsole(web);
         await web.StartAsync(cancellationToken);
         _web = web;
+        var address = web.Services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
+        HttpAddress = new Uri(address ?? $"http://{ServeOptions.FormatEndPoint(_options.Http)}");
         var endpoints = new List<string>
         {
-            $"http  {_options.BaseUrl}/  (boot scripts /boot/{{mac}}.ipxe, disks /disk/{{name}}[@node], /healthz, /metrics)",
+            $"http  {HttpAddress.ToString().TrimEnd('/')}/  (console, API /api/v1, boot scripts /boot/{{mac}}.ipxe, disks /disk/{{name}}[@node], /healthz, /metrics)",
         };
-        endpoints.AddRange(await StartProtocolServersAsync(web.Services.GetRequiredService<ILoggerFactory>(), cancellationToken));
+        endpoints.AddRange(await StartProtocolServersAsync(_loggers, cancellationToken));
         Endpoints = endpoints;
+    }
+
+    /// <summary>Web console seam: the console's partial class part adds its services here.</summary>
+    static partial void AddConsole(WebApplicationBuilder builder);
+
+    /// <summary>Web console seam: the console's partial class part maps its pages here.</summary>
+    static partial void MapConsole(WebApplication app);
+
+    private void ConfigureServices(IServiceCollection services, IAdminAccounts accounts)
+    {
+        services.AddSingleton(_options);
+        services.AddSingleton(_options.Time);
+        services.AddSingleton(accounts);
+        services.AddSingleton<AdminSessions>();
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ApiExceptionHandler>();
+        services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
+        // Binding failures (wrong JSON types, missing body) throw, so the exception handler can say what was wrong.
+        services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddAuthentication(BareMetalAuth.SchemeName)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, BareMetalAuth>(BareMetalAuth.SchemeName, null);
+        services.AddAuthorization();
+        services.AddRateLimiter(o =>
+        {
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            // Password guessing: a few attempts per minute per client address.
+            o.AddPolicy(SessionRoutes.LoginRateLimit, ctx => RateLimitPartition.GetFixedWindowLimiter(
+                ctx.Connection.RemoteIpAddress?.ToString() ?? "?",
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = _options.LoginAttemptsPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+            o.OnRejected = (ctx, ct) => new ValueTask(Problems.WriteAsync(ctx.HttpContext, 429, "Too many attempts", "wait a minute before trying again"));
+        });
+    }
+
+    private static void ConfigurePipeline(WebApplication web)
+    {
+        web.UseExceptionHandler();
+        web.UseStatusCodePages();
+        web.UseRouting();
+        web.UseRateLimiter();
+        web.UseAuthentication();
+        web.UseAuthorization();
+        web.UseMiddleware<CsrfMiddleware>();
     }
 
     private void MapRoutes(WebApplication web)
@@ -76,15 +165,34 @@ public sealed class BareMetalServer : IAsyncDisposable
             {
                 return Results.Problem(statusCode: 404, title: "Not a boot script", detail: "boot scripts are named /boot/{mac}.ipxe, e.g. /boot/52:54:00:12:34:56.ipxe");
             }
-            return Results.Text(BootScripts.UnknownNode(mac, _options.BaseUrl), "text/plain");
+            return Results.Text(BootScripts.UnknownNode(mac, BaseUrl), "text/plain");
         });
         BlockHttpExport.Map(web, _exports!);
+        var api = web.MapGroup("/api/v1");
+        SessionRoutes.Map(api);
+    }
+
+    /// <summary>
+    /// Sets the admin password from the flag or environment (replacing a stored one), or generates one
+    /// when none is stored yet; the generated one is handed to the caller to print once.
+    /// </summary>
+    private void EnsureAdminPassword(IAdminAccounts accounts)
+    {
+        if (!string.IsNullOrEmpty(_options.AdminPassword))
+        {
+            accounts.SetPassword(_options.AdminPassword);
+        }
+        else if (!accounts.HasPassword)
+        {
+            var generated = Convert.ToBase64String(RandomNumberGenerator.GetBytes(18)).Replace('+', '-').Replace('/', '_');
+            accounts.SetPassword(generated);
+            GeneratedAdminPassword = generated;
+        }
     }
 
     /// <summary>
     /// Every image file in data/images is exported under its file name (without extension); a
     /// per-node name `image@node` gets that node's copy-on-write overlay in data/overlays.
-    /// (The catalog replaces this directory scan when it lands.)
     /// </summary>
     private OverlayExportProvider LoadExports()
     {
@@ -98,7 +206,6 @@ public sealed class BareMetalServer : IAsyncDisposable
             }
             catch (ArgumentException)
             {
-                // A name we cannot export safely (spaces, '@' ...): skipped, and said so at start-up.
                 Console.Error.WriteLine($"baremetal: not exporting {file}: names must be letters, digits, '.', '_' or '-'");
             }
         }
@@ -145,7 +252,7 @@ public sealed class BareMetalServer : IAsyncDisposable
             var range = _options.DhcpRange ?? throw new ArgumentException("--dhcp full needs --dhcp-range FIRST-LAST");
             full = new FullDhcpOptions { ServerAddress = address, RangeStart = range.First, RangeEnd = range.Last };
         }
-        var baseUrl = new Uri(_options.PublicBaseUrl ?? $"http://{address}:{_options.Http.Port}");
+        var baseUrl = new Uri(_options.PublicBaseUrl ?? $"http://{address}:{HttpAddress?.Port ?? _options.Http.Port}");
         var policy = new DefaultBootPolicy(new DefaultBootPolicyOptions { HttpBaseUrl = baseUrl });
         var dhcp = new DhcpServer(new DhcpServerOptions
         {
@@ -184,5 +291,10 @@ public sealed class BareMetalServer : IAsyncDisposable
         }
         _metrics?.Dispose();
         _exports?.Dispose();
+        _loggers?.Dispose();
+        if (_serilog is not null)
+        {
+            await _serilog.DisposeAsync();
+        }
     }
 }

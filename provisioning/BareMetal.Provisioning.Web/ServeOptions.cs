@@ -22,11 +22,40 @@ public sealed record ServeOptions
     /// <summary>The URL nodes use to reach us (boot scripts embed it); defaults to http://{Http}.</summary>
     public string? PublicBaseUrl { get; init; }
 
+    /// <summary>`--catalog`: a PostgreSQL URL or connection string; null = SQLite in the data directory.</summary>
+    public string? Catalog { get; init; }
+
+    /// <summary>`--admin-password` or BAREMETAL_ADMIN_PASSWORD: sets (replaces) the admin password at start.</summary>
+    public string? AdminPassword { get; init; }
+
+    /// <summary>Largest image upload accepted (413 beyond it).</summary>
+    public long MaxUploadBytes { get; init; } = 64L << 30;
+
+    /// <summary>Directories `POST /api/v1/images` may import from (besides data/images and data/import).</summary>
+    public IReadOnlyList<string> ImportRoots { get; init; } = [];
+
+    /// <summary>Login attempts allowed per client address and minute (429 beyond).</summary>
+    public int LoginAttemptsPerMinute { get; init; } = 10;
+
+    /// <summary>Log to the console as well as data/logs (tests turn it off).</summary>
+    public bool LogToConsole { get; init; } = true;
+
+    /// <summary>Clock for sessions, deployments and progress (tests inject a fake one).</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>How often block-service counters are turned into progress events.</summary>
+    public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Test seam: adjusts the web host before it is built (e.g. an in-memory TestServer).</summary>
+    internal Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder>? ConfigureWeb { get; init; }
+
     public string BaseUrl => (PublicBaseUrl ?? $"http://{FormatEndPoint(Http)}").TrimEnd('/');
 
     public string ImagesDirectory => Path.Combine(DataDirectory, "images");
     public string OverlaysDirectory => Path.Combine(DataDirectory, "overlays");
     public string TftpDirectory => Path.Combine(DataDirectory, "tftp");
+    public string ImportDirectory => Path.Combine(DataDirectory, "import");
+    public string LogDirectory => Path.Combine(DataDirectory, "logs");
 
     public static string FormatEndPoint(IPEndPoint ep)
     {

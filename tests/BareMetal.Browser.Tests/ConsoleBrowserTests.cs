@@ -198,7 +198,7 @@ public sealed class ConsoleBrowserTests
     {
         var qemuImg = Peer.Require("qemu-img", "qemu-utils");
         var qemuIo = Peer.Require("qemu-io", "qemu-utils");
-        var path = _files.File(name);
+        var path = Path.Combine(_server.ImportDirectory, name);
         Peer.Check(qemuImg, "create", "-q", "-f", "qcow2", path, "64M");
         Peer.Check(qemuIo, "-f", "qcow2", "-c", "write -P 0x5a 1M 4M", "-c", "write -z 32M 2M", path);
         return path;

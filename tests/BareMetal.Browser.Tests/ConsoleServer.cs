@@ -1,40 +1,41 @@
 using System.Net;
-using System.Net.Sockets;
 using BareMetal.Provisioning.Web;
 using BareMetal.TestSupport;
 
 namespace BareMetal.Browser.Tests;
 
-/// <summary>The whole server, in-process, on free loopback ports with a temporary data directory.</summary>
+/// <summary>The whole server, in-process, on a free loopback port with a temporary data directory.</summary>
 internal sealed class ConsoleServer : IAsyncDisposable
 {
     private readonly TempDir _data;
-    private readonly BareMetalServer _server;
 
-    private ConsoleServer(TempDir data, BareMetalServer server, ServeOptions options)
+    private ConsoleServer(TempDir data, BareMetalServer server)
     {
         _data = data;
-        _server = server;
-        Options = options;
+        Server = server;
     }
 
-    public ServeOptions Options { get; }
+    public BareMetalServer Server { get; }
 
-    public string BaseUrl => Options.BaseUrl;
+    public string BaseUrl => Server.BaseUrl;
 
     public string DataDirectory => _data.Path;
+
+    /// <summary>data/import: where a path import may read from.</summary>
+    public string ImportDirectory => Path.Combine(_data.Path, "import");
 
     public static async Task<ConsoleServer> StartAsync(string adminPassword)
     {
         var data = new TempDir("bm-console");
-        var options = new ServeOptions
+        var server = new BareMetalServer(new ServeOptions
         {
             DataDirectory = data.Path,
-            Http = new IPEndPoint(IPAddress.Loopback, FreeTcpPort()),
+            Http = new IPEndPoint(IPAddress.Loopback, 0),
             Nbd = null,
             Tftp = null,
-        };
-        var server = new BareMetalServer(options);
+            AdminPassword = adminPassword,
+            LogToConsole = false,
+        });
         try
         {
             await server.StartAsync(CancellationToken.None);
@@ -45,21 +46,12 @@ internal sealed class ConsoleServer : IAsyncDisposable
             data.Dispose();
             throw;
         }
-        return new ConsoleServer(data, server, options);
-    }
-
-    // Kestrel needs the port up front (the base URL is baked into boot scripts), so take one the
-    // kernel says is free; the gap before Kestrel binds it is tiny and only loopback.
-    private static int FreeTcpPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        return new ConsoleServer(data, server);
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _server.DisposeAsync();
+        await Server.DisposeAsync();
         _data.Dispose();
     }
 }

@@ -14,7 +14,12 @@ public static class ConsoleEndpointExtensions
         ArgumentNullException.ThrowIfNull(app);
         if (Directory.Exists(WebRoot))
         {
-            app.UseStaticFiles(new StaticFileOptions { FileProvider = new PhysicalFileProvider(WebRoot) });
+            app.UseStaticFiles(new StaticFileOptions
+            {
+                FileProvider = new PhysicalFileProvider(WebRoot),
+                // Assets change only with a new build; a day's caching spares a phone the round trips.
+                OnPrepareResponse = ctx => ctx.Context.Response.Headers.CacheControl = "public, max-age=86400",
+            });
         }
         app.MapRazorPages();
         return app;

@@ -1,5 +1,6 @@
 using BareMetal.ImageStore.Catalog;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
@@ -10,13 +11,21 @@ namespace BareMetal.Provisioning.Web.WebConsole.Pages.Images;
 /// XHR so it can show progress), streamed into the catalog without buffering. Answers JSON on
 /// success and RFC 7807 problem details on refusal. The antiforgery token comes in a header.
 /// </summary>
-[DisableRequestSizeLimit]
-public sealed class UploadModel(IImageCatalog catalog) : PageModel
+public sealed class UploadModel(IImageCatalog catalog, ServeOptions options) : PageModel
 {
     public IActionResult OnGet() => Redirect("/images");
 
     public async Task<IActionResult> OnPostAsync(string? name, string? label, string? notes, CancellationToken cancellationToken)
     {
+        // Other routes keep Kestrel's small body limit; this one takes images up to --max-upload.
+        if (HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = options.MaxUploadBytes;
+        }
+        if (Request.ContentLength > options.MaxUploadBytes)
+        {
+            return ProblemResult("Upload too large", $"the file has {Request.ContentLength} bytes; this server takes at most {options.MaxUploadBytes}", StatusCodes.Status413PayloadTooLarge);
+        }
         try
         {
             var image = await catalog.ImportStreamAsync(Request.Body, Request.ContentLength, new ImageImportRequest(name ?? "", label, notes), cancellationToken: cancellationToken);

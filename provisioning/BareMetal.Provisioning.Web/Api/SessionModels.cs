@@ -1,0 +1,16 @@
+namespace BareMetal.Provisioning.Web.Api;
+
+/// <summary>POST /api/v1/session body.</summary>
+public sealed record LoginRequest(string Password);
+
+/// <summary>GET/POST /api/v1/session answer: who is calling and, for a cookie session, its CSRF token.</summary>
+public sealed record SessionInfo(bool Authenticated, string? Method, string? CsrfToken);
+
+/// <summary>POST /api/v1/tokens body.</summary>
+public sealed record CreateTokenRequest(string Name);
+
+/// <summary>An API token as listed (never the secret).</summary>
+public sealed record ApiToken(string Id, string Name, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt);
+
+/// <summary>POST /api/v1/tokens answer: the only time the secret is shown.</summary>
+public sealed record CreatedToken(string Id, string Name, DateTimeOffset CreatedAt, string Token);
