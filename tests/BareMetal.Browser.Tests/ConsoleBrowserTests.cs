@@ -54,8 +54,8 @@ public sealed class ConsoleBrowserTests
     {
         await using var context = await _browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = Desktop });
         var page = await context.NewPageAsync();
-        await page.GotoAsync(_server.BaseUrl + "/nodes");
-        Assert.That(page.Url, Does.Contain("/login?returnUrl=%2Fnodes"), "an anonymous visit is sent to the login page");
+        var response = await page.GotoAsync(_server.BaseUrl + "/nodes");
+        Assert.That(page.Url, Does.Contain("/login?returnUrl=%2Fnodes"), $"an anonymous visit is sent to the login page, not {response?.Status}: {await page.ContentAsync()}");
         await page.GetByLabel("Admin password").FillAsync("wrong");
         await page.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("not right");
@@ -67,7 +67,7 @@ public sealed class ConsoleBrowserTests
     {
         var qcow2 = MakeQcow2("tiny.qcow2");
         var raw = _files.File("uploaded.img");
-        await File.WriteAllBytesAsync(raw, Enumerable.Range(0, 2 << 20).Select(i => (byte)(i / 4096 % 7 == 0 ? 0 : i)).ToArray());
+        await File.WriteAllBytesAsync(raw, Enumerable.Range(0, 2 << 20).Select(i => (byte)(i / 4096 % 7 == 0 ? 0 : i & 0xff)).ToArray());
 
         await using var context = await _browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = Desktop });
         context.SetDefaultTimeout(20_000);

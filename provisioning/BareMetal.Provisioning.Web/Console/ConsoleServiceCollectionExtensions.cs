@@ -33,10 +33,14 @@ public static class ConsoleServiceCollectionExtensions
         }).ConfigureApplicationPartManager(parts =>
         {
             // The entry assembly is the CLI or a test host, so MVC's own discovery may not find the pages.
+            // The Razor SDK's part factory gives both the code part and the compiled-pages part.
             var assembly = typeof(ConsoleServiceCollectionExtensions).Assembly;
-            if (!parts.ApplicationParts.OfType<AssemblyPart>().Any(p => p.Assembly == assembly))
+            foreach (var part in ApplicationPartFactory.GetApplicationPartFactory(assembly).GetApplicationParts(assembly))
             {
-                parts.ApplicationParts.Add(new AssemblyPart(assembly));
+                if (!parts.ApplicationParts.Any(p => p.GetType() == part.GetType() && p.Name == part.Name))
+                {
+                    parts.ApplicationParts.Add(part);
+                }
             }
         });
         services.AddScoped<ConsoleSignIn>();
