@@ -155,7 +155,7 @@ public sealed class ConsoleBrowserTests
             Assert.That((await response.Content.ReadAsByteArrayAsync()).All(b => b == 0x5a), "the node reads the image's data");
         }
         await Assertions.Expect(row.Locator("[data-field=bytes]")).Not.ToHaveTextAsync(before ?? "", new() { Timeout = 15_000 });
-        await Assertions.Expect(row.Locator("[data-field=state]")).ToHaveTextAsync("Streaming");
+        await Assertions.Expect(row.Locator("[data-field=state]")).ToHaveTextAsync("streaming");
         await Assertions.Expect(page.Locator("[data-event-list] li[data-kind]").First).ToBeVisibleAsync();
         Assert.That(await page.EvaluateAsync<bool>("window.__noReload === true"), "the update arrived without a reload");
         await Shot(page, "deployments");

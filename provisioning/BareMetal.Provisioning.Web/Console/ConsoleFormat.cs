@@ -34,5 +34,12 @@ public static class ConsoleFormat
         _ => "state-active",
     };
 
+    /// <summary>"streaming", "os-up": the API's and the nodes' spelling, so live updates match the page.</summary>
+    public static string StateName(DeploymentState state) => state switch
+    {
+        DeploymentState.OsUp => "os-up",
+        _ => state.ToString().ToLowerInvariant(),
+    };
+
     public static string Percent(double value) => string.Create(CultureInfo.InvariantCulture, $"{value:0.#} %");
 }

@@ -26,7 +26,7 @@ public sealed class IndexModel(IImageCatalog images, INodeRegistry nodes, IDeplo
         var current = await deployments.ListCurrentAsync(cancellationToken);
         ActiveCount = current.Count(d => !d.IsFinished);
         Recent = [.. current
-            .SelectMany(d => d.History.Select(t => new RecentEvent(t.At, $"deployment {d.Mac} is {t.To}" + (t.Message is null ? "" : $" ({t.Message})"))))
+            .SelectMany(d => d.History.Select(t => new RecentEvent(t.At, $"deployment {d.Mac} is {ConsoleFormat.StateName(t.To)}" + (t.Message is null ? "" : $" ({t.Message})"))))
             .Concat(all.Select(i => new RecentEvent(i.ImportedAt, $"image {i.ExportName} imported")))
             .OrderByDescending(e => e.At)
             .Take(15)];

@@ -63,6 +63,7 @@
                     window.location.assign(target);
                 } else {
                     status.textContent = "Upload failed.";
+                    progress.hidden = true;
                     error.textContent = await problemText(new Response(xhr.responseText, { status: xhr.status, statusText: xhr.statusText }));
                 }
             });
@@ -77,54 +78,70 @@
         return t.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
     }
 
-    function describe(kind, d) {
-        const who = d.mac ?? d.node ?? d.name ?? d.image ?? "";
+    // The API's change events (GET /api/v1/events): data is {change, at, mac, node?, deployment?, image?, setting?};
+    // a deployment carries its counters in deployment.progress.
+    function flatten(d) {
+        const dep = d.deployment ?? {};
+        const p = dep.progress ?? {};
+        return {
+            mac: String(d.mac ?? dep.mac ?? d.node?.mac ?? "").toLowerCase(),
+            state: dep.state,
+            bytes: p.bytesStreamed,
+            blocks: p.blocksFetched,
+            overlay: p.overlayBytes,
+            copy: p.copyPercent,
+            image: d.image ? d.image.name + " v" + d.image.version : null,
+            change: d.change ?? "",
+            setting: d.setting,
+        };
+    }
+
+    function describe(kind, f) {
         switch (kind) {
-            case "progress": return "progress " + who + ": " + formatBytes(d.bytesStreamed ?? d.bytes ?? 0) + " streamed, "
-                + (d.blocksFetched ?? d.blocks ?? 0) + " blocks" + (d.copyPercent != null ? ", copy " + d.copyPercent + " %" : "");
-            case "deployment": return "deployment " + who + " is " + (d.state ?? d.to ?? "?");
-            case "node": return "node " + who + " " + (d.change ?? d.kind ?? d.action ?? "changed");
-            case "image": return "image " + who + " " + (d.change ?? d.kind ?? d.action ?? "changed");
-            default: return kind + " " + who;
+            case "progress": return "progress " + f.mac + ": " + formatBytes(f.bytes ?? 0) + " streamed, "
+                + (f.blocks ?? 0) + " blocks, overlay " + formatBytes(f.overlay ?? 0) + ", copy " + (f.copy ?? 0) + " %";
+            case "deployment": return "deployment " + f.mac + " is " + (f.state ?? "?");
+            case "node": return "node " + f.mac + ": " + f.change;
+            case "image": return "image " + (f.image ?? "") + ": " + f.change;
+            case "setting": return "setting " + (f.setting ?? "") + " changed";
+            default: return kind + " " + f.change;
         }
     }
 
-    function addEvent(list, kind, d) {
+    function addEvent(list, kind, f) {
         const li = document.createElement("li");
         const time = document.createElement("time");
         time.textContent = timeNow();
-        li.append(time, document.createTextNode(describe(kind, d)));
+        li.append(time, document.createTextNode(describe(kind, f)));
         li.dataset.kind = kind;
         list.prepend(li);
         list.querySelector("[data-empty]")?.remove();
         while (list.children.length > 50) { list.lastElementChild.remove(); }
     }
 
-    function updateRow(kind, d) {
-        const mac = (d.mac ?? d.node ?? "").toLowerCase();
-        if (!mac) { return; }
-        for (const row of document.querySelectorAll('[data-mac="' + CSS.escape(mac) + '"]')) {
-            const set = (field, text) => { const el = row.querySelector('[data-field="' + field + '"]'); if (el && text !== undefined && text !== null) { el.textContent = text; } };
-            if (kind === "progress") {
-                set("bytes", formatBytes(d.bytesStreamed ?? d.bytes));
-                set("blocks", d.blocksFetched ?? d.blocks);
-                set("overlay", formatBytes(d.overlayBytes ?? d.overlay));
-                const pct = d.copyPercent ?? d.copy;
-                if (pct !== undefined && pct !== null) {
-                    set("copy", pct + " %");
-                    const bar = row.querySelector("progress[data-field-bar=copy]");
-                    if (bar) { bar.value = pct; }
-                }
+    function updateRows(f) {
+        if (!f.mac) { return; }
+        for (const row of document.querySelectorAll('[data-mac="' + CSS.escape(f.mac) + '"]')) {
+            const set = (field, text) => {
+                const el = row.querySelector('[data-field="' + field + '"]');
+                if (el && text !== undefined && text !== null) { el.textContent = text; }
+            };
+            if (f.bytes !== undefined) { set("bytes", formatBytes(f.bytes)); }
+            if (f.blocks !== undefined) { set("blocks", String(f.blocks)); }
+            if (f.overlay !== undefined) { set("overlay", formatBytes(f.overlay)); }
+            if (f.copy !== undefined) {
+                set("copy", (Math.round(f.copy * 10) / 10) + " %");
+                const bar = row.querySelector("progress[data-field-bar=copy]");
+                if (bar) { bar.value = f.copy; }
             }
-            const state = d.state ?? d.to;
-            if (state) {
+            if (f.state) {
                 const badge = row.querySelector('[data-field="state"]');
                 if (badge) {
-                    badge.textContent = state;
-                    badge.className = "badge " + stateClass(state);
+                    badge.textContent = f.state;
+                    badge.className = "badge " + stateClass(f.state);
                 }
+                set("updated", timeNow());
             }
-            row.dataset.updated = String(Date.now());
         }
     }
 
@@ -132,7 +149,7 @@
         const s = String(state).toLowerCase();
         if (s === "done") { return "state-done"; }
         if (s === "failed") { return "state-failed"; }
-        if (s === "" || s === "none" || s === "idle") { return "state-idle"; }
+        if (s === "" || s === "none") { return "state-idle"; }
         return "state-active";
     }
 
@@ -144,14 +161,13 @@
         const source = new EventSource(url);
         source.addEventListener("open", () => { if (status) { status.textContent = "Live: connected"; } });
         source.addEventListener("error", () => { if (status) { status.textContent = "Live: reconnecting…"; } });
-        for (const kind of ["node", "image", "deployment", "progress"]) {
+        for (const kind of ["node", "image", "deployment", "progress", "setting"]) {
             source.addEventListener(kind, (e) => {
                 let d = {};
-                try { d = JSON.parse(e.data); } catch { d = { text: e.data }; }
-                if (list) { addEvent(list, kind, d); }
-                updateRow(kind, d);
-                const counter = root.querySelector('[data-count="' + kind + '"]');
-                if (counter && d.count !== undefined) { counter.textContent = d.count; }
+                try { d = JSON.parse(e.data); } catch { return; }
+                const f = flatten(d);
+                if (list) { addEvent(list, kind, f); }
+                updateRows(f);
             });
         }
         window.addEventListener("pagehide", () => source.close());
