@@ -18,6 +18,10 @@ internal static class ImageCommands
         image.Subcommands.Add(Verify());
         image.Subcommands.Add(IsoCommands.Create());
         image.Subcommands.Add(IsoCommands.CreateExtract());
+        foreach (var verb in ApiCommands.ImageVerbs())
+        {
+            image.Subcommands.Add(verb);
+        }
         return image;
     }
 

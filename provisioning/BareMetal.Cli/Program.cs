@@ -5,6 +5,7 @@ using BareMetal.Cli;
 var root = new RootCommand("BareMetal: network-boot, stream and deploy operating systems onto physical machines.");
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(ImageCommands.Create());
+root.Subcommands.Add(ApiCommands.Node());
 root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(SimCommands.Create());
 root.Subcommands.Add(SpecCommands.Create());

@@ -1,0 +1,66 @@
+namespace BareMetal.Provisioning.Web.Api;
+
+/// <summary>An image version in the catalog, as the API shows it.</summary>
+public sealed record ImageInfo(
+    long Id,
+    string Name,
+    int Version,
+    string Format,
+    string Sha256,
+    long VirtualSize,
+    long AllocatedSize,
+    int? ClusterSize,
+    IReadOnlyList<string> BackingChain,
+    string? OsLabel,
+    string? Notes,
+    DateTimeOffset ImportedAt);
+
+/// <summary>POST /api/v1/images: import a file already on the server.</summary>
+public sealed record ImportImageRequest(string Path, string? Name = null, string? OsLabel = null, string? Notes = null);
+
+/// <summary>PATCH /api/v1/images/{name}: fields left out stay as they are.</summary>
+public sealed record UpdateImageRequest(string? OsLabel = null, string? Notes = null);
+
+/// <summary>GET /api/v1/images/{name}/map: the allocation map reduced to buckets for the picture.</summary>
+public sealed record ImageMapInfo(string Name, int Version, long VirtualSize, IReadOnlyList<MapBucket> Buckets);
+
+/// <summary>One bucket of the map: fractions (0..1) of its bytes that hold data, read as zero, or are holes.</summary>
+public sealed record MapBucket(long Start, long Length, double Data, double Zero, double Hole);
+
+/// <summary>A node, as the API shows it.</summary>
+public sealed record NodeInfo(
+    string Mac,
+    string? Hostname,
+    string? Architecture,
+    string? Uuid,
+    string? Firmware,
+    string? Ip,
+    DateTimeOffset FirstSeen,
+    DateTimeOffset LastSeen,
+    string? Image,
+    int? ImageVersion,
+    string? Mode,
+    bool AddedByHand,
+    string? State);
+
+/// <summary>POST /api/v1/nodes: add a node by hand.</summary>
+public sealed record AddNodeRequest(string Mac, string? Hostname = null, string? Architecture = null);
+
+/// <summary>PUT /api/v1/nodes/{mac}/assignment: which image it boots, and how.</summary>
+public sealed record AssignRequest(string Image, string Mode = "stream", int? Version = null);
+
+/// <summary>POST /api/v1/nodes/{mac}/events: what a node reports about itself.</summary>
+public sealed record NodeEventRequest(string Event, string? Detail = null, double? CopyPercent = null);
+
+/// <summary>A node's deployment: current state, progress, and the states it went through.</summary>
+public sealed record DeploymentInfo(
+    string Mac,
+    string State,
+    DateTimeOffset StartedAt,
+    DateTimeOffset UpdatedAt,
+    ProgressInfo Progress,
+    IReadOnlyList<DeploymentStep> History);
+
+public sealed record DeploymentStep(string State, DateTimeOffset At, string? Detail);
+
+public sealed record ProgressInfo(long BytesStreamed, long BlocksFetched, long OverlayBytes, double? CopyPercent);
