@@ -1,10 +1,15 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.RateLimiting;
 
 namespace BareMetal.Provisioning.Web.WebConsole.Pages;
 
-/// <summary>Cookie login with the admin password; the form carries the antiforgery token like every other.</summary>
+/// <summary>
+/// Cookie login with the admin password; the form carries the antiforgery token like every other, and
+/// password guessing meets the same per-client rate limit as POST /api/v1/session.
+/// </summary>
+[EnableRateLimiting(Api.SessionRoutes.LoginRateLimit)]
 public sealed class LoginModel(ConsoleSignIn signIn) : PageModel
 {
     public string? Error { get; private set; }
