@@ -1,0 +1,4 @@
+using NUnit.Framework;
+
+// One browser scenario; it owns its server and browser.
+[assembly: Parallelizable(ParallelScope.None)]

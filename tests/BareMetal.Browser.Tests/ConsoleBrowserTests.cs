@@ -1,0 +1,209 @@
+using System.Net.Http.Headers;
+using BareMetal.TestSupport;
+using Microsoft.Playwright;
+
+namespace BareMetal.Browser.Tests;
+
+/// <summary>
+/// The console in Debian's chromium against the whole server (in-process, free port, temp data):
+/// log in, import and upload images, look at the details and the map picture, register and assign a
+/// node, and watch a live progress update arrive without a reload. Screenshots of every page at
+/// desktop (1280x800) and phone (390x844) sizes go to docs/screenshots/.
+/// </summary>
+[TestFixture]
+public sealed class ConsoleBrowserTests
+{
+    private const string Password = "correct horse battery staple";
+    private const string Mac = "52:54:00:12:34:56";
+    private const string PxeMac = "52:54:00:ab:cd:ef";
+    private static readonly ViewportSize Desktop = new() { Width = 1280, Height = 800 };
+    private static readonly ViewportSize Phone = new() { Width = 390, Height = 844 };
+
+    private ConsoleServer _server = null!;
+    private IPlaywright _playwright = null!;
+    private IBrowser _browser = null!;
+    private TempDir _files = null!;
+    private string _shots = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        (_playwright, _browser) = await Browser.LaunchAsync();
+        _files = new TempDir("bm-console-files");
+        _server = await ConsoleServer.StartAsync(Password);
+        _shots = Browser.ScreenshotDirectory();
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync()
+    {
+        if (_browser is not null)
+        {
+            await _browser.CloseAsync();
+        }
+        _playwright?.Dispose();
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+        _files?.Dispose();
+    }
+
+    [Test]
+    public async Task Login_WrongPassword_ShowsAnErrorAndStaysOnLogin()
+    {
+        await using var context = await _browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = Desktop });
+        var page = await context.NewPageAsync();
+        var response = await page.GotoAsync(_server.BaseUrl + "/nodes");
+        Assert.That(page.Url, Does.Contain("/login?returnUrl=%2Fnodes"), $"an anonymous visit is sent to the login page, not {response?.Status}: {await page.ContentAsync()}");
+        await page.GetByLabel("Admin password").FillAsync("wrong");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("not right");
+        Assert.That(page.Url, Does.Contain("/login"));
+    }
+
+    [Test]
+    public async Task Console_ImportAssignAndWatchProgress_WorksInARealBrowser()
+    {
+        var qcow2 = MakeQcow2("tiny.qcow2");
+        var raw = _files.File("uploaded.img");
+        await File.WriteAllBytesAsync(raw, Enumerable.Range(0, 2 << 20).Select(i => (byte)(i / 4096 % 7 == 0 ? 0 : i & 0xff)).ToArray());
+
+        await using var context = await _browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = Desktop });
+        context.SetDefaultTimeout(20_000);
+        var page = await context.NewPageAsync();
+        page.Dialog += (_, dialog) => dialog.AcceptAsync();
+
+        // Log in; the login page sends us back where we were going.
+        await page.GotoAsync(_server.BaseUrl + "/");
+        await Shot(page, "login");
+        await page.GetByLabel("Admin password").FillAsync(Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Dashboard" })).ToBeVisibleAsync();
+
+        // Import from a server path: lands on the details page with the format facts and the map.
+        await page.GotoAsync(_server.BaseUrl + "/images");
+        await page.GetByLabel("Path on the server").FillAsync(qcow2);
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync("tiny");
+        await page.Locator("#import-label").FillAsync("Tiny test disk");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Import" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToContainTextAsync("tiny");
+        Assert.That(page.Url, Does.EndWith("/images/tiny/1"));
+        await Assertions.Expect(page.Locator("dl.facts")).ToContainTextAsync("qcow2");
+        await Assertions.Expect(page.Locator("dl.facts")).ToContainTextAsync("64.0 MiB");
+        Assert.That(await page.Locator(".alloc-map svg rect.data").CountAsync(), Is.GreaterThan(0), "the written range shows as data");
+        Assert.That(await page.Locator(".alloc-map svg rect.zero").CountAsync(), Is.GreaterThan(0), "the zeroed range shows as zeros");
+        await Assertions.Expect(page.Locator(".alloc-map figcaption")).ToContainTextAsync("% data");
+        await Shot(page, "image-details");
+
+        // Upload with the progress bar: the browser streams the file, then shows the new image.
+        await page.GotoAsync(_server.BaseUrl + "/images");
+        await page.Locator("#upload-file").SetInputFilesAsync(raw);
+        await page.Locator("#upload-name").FillAsync("uploaded");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Upload" }).ClickAsync();
+        await page.WaitForURLAsync("**/images/uploaded/1");
+        await Assertions.Expect(page.Locator("dl.facts")).ToContainTextAsync("raw");
+
+        // A refused upload shows the server's problem details in place.
+        await page.GotoAsync(_server.BaseUrl + "/images");
+        await page.Locator("#upload-file").SetInputFilesAsync(raw);
+        await page.Locator("#upload-name").FillAsync("bad@name");
+        await page.EvaluateAsync("document.querySelector('#upload-name').removeAttribute('pattern')");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Upload" }).ClickAsync();
+        await Assertions.Expect(page.Locator("[data-upload-error]")).ToContainTextAsync("letters, digits");
+        await Assertions.Expect(page.GetByRole(AriaRole.Table)).ToContainTextAsync("uploaded");
+        await Shot(page, "images");
+
+        // A node registers itself by fetching its boot script; another is added by hand; then assign.
+        using var http = new HttpClient { BaseAddress = new Uri(_server.BaseUrl) };
+        var script = await http.GetStringAsync($"/boot/{PxeMac.Replace(':', '-')}.ipxe");
+        Assert.That(script, Does.StartWith("#!ipxe"));
+        await page.GotoAsync(_server.BaseUrl + "/nodes");
+        await Assertions.Expect(page.Locator($"[data-mac='{PxeMac}']")).ToBeVisibleAsync();
+        await page.GetByLabel("MAC address").FillAsync(Mac.ToUpperInvariant());
+        await page.GetByLabel("Hostname (optional)").FillAsync("rack1-node1");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add node" }).ClickAsync();
+        var node = page.Locator($"[data-mac='{Mac}']");
+        await Assertions.Expect(node).ToContainTextAsync("rack1-node1");
+        await node.GetByLabel("Image").SelectOptionAsync("tiny");
+        await node.GetByLabel("Mode").SelectOptionAsync("Stream");
+        await node.GetByRole(AriaRole.Button, new() { Name = "Assign" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status).First).ToContainTextAsync($"Node {Mac} now boots stream from tiny");
+        await Assertions.Expect(page.Locator($"[data-mac='{Mac}']")).ToContainTextAsync("stream");
+        await Shot(page, "nodes");
+
+        // Bad input on a form: the error is shown next to the form, nothing crashes.
+        await page.GetByLabel("MAC address").FillAsync("not-a-mac");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add node" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#nodes-error")).ToBeVisibleAsync();
+
+        // The node boots: its script now sanboots its overlay; reading that disk over HTTP is what a
+        // streaming node does, and the deployments page shows the counters move without a reload.
+        script = await http.GetStringAsync($"/boot/{Mac}.ipxe");
+        Assert.That(script, Does.Contain("sanboot"));
+        await page.GotoAsync(_server.BaseUrl + "/deployments");
+        await page.EvaluateAsync("window.__noReload = true");
+        await Assertions.Expect(page.Locator("[data-live-status]")).ToContainTextAsync("connected");
+        var row = page.Locator($"tr[data-mac='{Mac}']");
+        await Assertions.Expect(row).ToBeVisibleAsync();
+        var before = await row.Locator("[data-field=bytes]").TextContentAsync();
+        using (var read = new HttpRequestMessage(HttpMethod.Get, $"/disk/tiny.v1@{Mac.Replace(":", "", StringComparison.Ordinal)}"))
+        {
+            read.Headers.Range = new RangeHeaderValue(1 << 20, (1 << 20) + (256 << 10) - 1);
+            using var response = await http.SendAsync(read);
+            Assert.That((int)response.StatusCode, Is.EqualTo(206), "the node's disk is served over HTTP range");
+            Assert.That((await response.Content.ReadAsByteArrayAsync()).All(b => b == 0x5a), "the node reads the image's data");
+        }
+        await Assertions.Expect(row.Locator("[data-field=bytes]")).Not.ToHaveTextAsync(before ?? "", new() { Timeout = 15_000 });
+        await Assertions.Expect(row.Locator("[data-field=state]")).ToHaveTextAsync("streaming");
+        await Assertions.Expect(page.Locator("[data-event-list] li[data-kind]").First).ToBeVisibleAsync();
+        Assert.That(await page.EvaluateAsync<bool>("window.__noReload === true"), "the update arrived without a reload");
+        await Shot(page, "deployments");
+
+        // Settings: boot files saved; a token is shown once.
+        await page.GotoAsync(_server.BaseUrl + "/settings");
+        await page.GetByLabel("Boot file for UEFI x64").FillAsync("snponly.efi");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Assertions.Expect(page.GetByLabel("Boot file for UEFI x64")).ToHaveValueAsync("snponly.efi");
+        await page.GetByLabel("New token's name").FillAsync("ci-runner");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create token" }).ClickAsync();
+        var secret = await page.Locator("#new-token").InputValueAsync();
+        Assert.That(secret, Does.StartWith("bm_"));
+        await Shot(page, "settings");
+        await page.ReloadAsync();
+        Assert.That(await page.ContentAsync(), Does.Not.Contain(secret), "a token is shown once");
+
+        await page.GotoAsync(_server.BaseUrl + "/");
+        await Assertions.Expect(page.Locator("#count-nodes")).ToHaveTextAsync("2");
+        await Shot(page, "dashboard");
+
+        // The same pages on a phone: nothing wider than the screen.
+        var state = await context.StorageStateAsync();
+        await using var phone = await _browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = Phone, StorageState = state, IsMobile = true, HasTouch = true });
+        var small = await phone.NewPageAsync();
+        foreach (var (path, name) in new[] { ("/", "dashboard"), ("/images", "images"), ("/images/tiny/1", "image-details"), ("/nodes", "nodes"), ("/deployments", "deployments"), ("/settings", "settings") })
+        {
+            await small.GotoAsync(_server.BaseUrl + path);
+            var overflow = await small.EvaluateAsync<int>("document.documentElement.scrollWidth - document.documentElement.clientWidth");
+            Assert.That(overflow, Is.LessThanOrEqualTo(0), $"{path} is wider than a phone screen");
+            await Shot(small, name, phone: true);
+        }
+        await using var anonymous = await _browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = Phone, IsMobile = true });
+        var login = await anonymous.NewPageAsync();
+        await login.GotoAsync(_server.BaseUrl + "/login");
+        await Shot(login, "login", phone: true);
+    }
+
+    private string MakeQcow2(string name)
+    {
+        var qemuImg = Peer.Require("qemu-img", "qemu-utils");
+        var qemuIo = Peer.Require("qemu-io", "qemu-utils");
+        var path = Path.Combine(_server.ImportDirectory, name);
+        Peer.Check(qemuImg, "create", "-q", "-f", "qcow2", path, "64M");
+        Peer.Check(qemuIo, "-f", "qcow2", "-c", "write -P 0x5a 1M 4M", "-c", "write -z 32M 2M", path);
+        return path;
+    }
+
+    private Task Shot(IPage page, string name, bool phone = false) =>
+        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(_shots, $"{name}-{(phone ? "phone" : "desktop")}.png"), FullPage = true });
+}
