@@ -130,7 +130,7 @@ internal static class ImageConvert
         var jobs = new List<(long, long)>();
         foreach (var e in source.Map())
         {
-            if (!e.Data || e.Zero)
+            if (e.Zero)
             {
                 continue;
             }

@@ -147,9 +147,6 @@ internal sealed class Qcow2Refcounts
         }
     }
 
-    /// <summary>Clusters freed before the last flush and not yet reused.</summary>
-    public int ReusableClusters => _reusable.Count;
-
     /// <summary>Called after a flush: clusters freed before it may now be handed out again.</summary>
     public void ReleaseFreed()
     {

@@ -169,7 +169,7 @@ public sealed class OverlayExportProvider : IExportProvider, IDisposable
                 }
                 foreach (var e in source.Map())
                 {
-                    if (e.Zero && !e.Data)
+                    if (e.Zero)
                     {
                         continue;
                     }

@@ -231,7 +231,9 @@ public sealed class NbdTransmission
         {
             foreach (var e in map)
             {
-                var hole = e.Zero && !e.Data;
+                // Whatever reads as zeros goes out as a hole chunk, including holes under a raw-mapped
+                // file (fixed VHD, flat VMDK), which maps call zero and data at once.
+                var hole = e.Zero;
                 if (count > 0 && segments[count - 1].Hole == hole)
                 {
                     segments[count - 1].Length += (int)e.Length;
