@@ -92,6 +92,12 @@ public sealed class IscsiServer : IAsyncDisposable
         }
     }
 
+    private async Task RunWhenRegisteredAsync(Task registered, IscsiConnection connection)
+    {
+        await registered.ConfigureAwait(false);
+        await connection.RunAsync(_stop.Token).ConfigureAwait(false);
+    }
+
     private async Task ServeAsync(Socket socket, string client)
     {
         await Task.Yield();
@@ -103,8 +109,12 @@ public sealed class IscsiServer : IAsyncDisposable
         var input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: ReceiveBufferSize, minimumReadSize: 16 * 1024));
         var connection = new IscsiConnection(input, socket, session, client, _options, _logger, _time);
         Log.Connected(_logger, client);
-        var run = connection.RunAsync(_stop.Token);
+        // Counted before it runs: RunAsync can finish a login synchronously, and a client that has its
+        // login answer must already be in ConnectionCount (the 100-session test saw 99 otherwise).
+        var registered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var run = RunWhenRegisteredAsync(registered.Task, connection);
         _connections[connection] = run;
+        registered.SetResult();
         try
         {
             await run;
