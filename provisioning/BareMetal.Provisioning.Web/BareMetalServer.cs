@@ -51,6 +51,7 @@ public sealed partial class BareMetalServer : IAsyncDisposable
     private CatalogExportProvider? _exports;
     private ProvisioningDatabase? _db;
     private ProgressPump? _pump;
+    private ITftpFileProvider? _bootFiles;
     private ILogger? _log;
     private Serilog.Core.Logger? _serilog;
     private SerilogLoggerFactory? _loggers;
@@ -86,6 +87,9 @@ public sealed partial class BareMetalServer : IAsyncDisposable
         Directory.CreateDirectory(_options.OverlaysDirectory);
         Directory.CreateDirectory(_options.TftpDirectory);
         Directory.CreateDirectory(_options.ImportDirectory);
+        // Boot files, the same over TFTP and HTTP: data/tftp first, then Debian's iPXE binaries
+        // (undionly.kpxe, ipxe.efi, snponly.efi).
+        _bootFiles = new CompositeFileProvider(new RootDirectoryProvider(_options.TftpDirectory), new IpxeBinaryProvider());
         _serilog = Logging.Create(_options.LogDirectory, _options.LogToConsole);
         _loggers = new SerilogLoggerFactory(_serilog);
         _log = _loggers.CreateLogger("BareMetal.Server");
@@ -243,16 +247,7 @@ public sealed partial class BareMetalServer : IAsyncDisposable
     {
         web.MapGet("/healthz", () => Results.Text("ok\n"));
         web.MapGet("/metrics", () => Results.Text(_metrics!.Render(), "text/plain; version=0.0.4"));
-        // Nodes cannot log in: the script route is open, registers the node if it is new, and says what to boot.
-        web.MapGet("/boot/{file}", async (string file, HttpContext ctx, BootScriptService scripts) =>
-        {
-            if (!file.EndsWith(".ipxe", StringComparison.Ordinal) || Macs.Normalise(file[..^5]) is not { } mac)
-            {
-                return Results.Problem(statusCode: 404, title: "Not a boot script", detail: "boot scripts are named /boot/{mac}.ipxe, e.g. /boot/52:54:00:12:34:56.ipxe");
-            }
-            var script = await scripts.RenderAsync(mac, NodeBaseUrl(ctx), ctx.Connection.RemoteIpAddress?.ToString(), ctx.RequestAborted);
-            return Results.Text(script, "text/plain");
-        });
+        BootFileRoutes.Map(web, _bootFiles!, NodeBaseUrl, RecordBootFileAsync);
         BlockHttpExport.Map(web, _exports!);
         var api = web.MapGroup("/api/v1");
         SessionRoutes.Map(api);
@@ -312,9 +307,7 @@ public sealed partial class BareMetalServer : IAsyncDisposable
         if (_options.Tftp is { } tftpEndPoint)
         {
             var log = loggers.CreateLogger("tftp");
-            // Files in data/tftp first, then Debian's iPXE binaries (undionly.kpxe, ipxe.efi, snponly.efi).
-            var files = new CompositeFileProvider(new RootDirectoryProvider(_options.TftpDirectory), new IpxeBinaryProvider());
-            var tftp = new TftpServer(new TftpServerOptions { Log = m => log.LogInformation("{Message}", m) }, files);
+            var tftp = new TftpServer(new TftpServerOptions { Log = m => log.LogInformation("{Message}", m) }, _bootFiles!);
             tftp.TransferEnded += (_, e) => _ = OnTftpTransferEndedAsync(e);
             _services.Add(tftp);
             await tftp.StartAsync(tftpEndPoint, cancellationToken);
@@ -383,6 +376,15 @@ public sealed partial class BareMetalServer : IAsyncDisposable
             return;
         }
         var address = e.Client.Address.IsIPv4MappedToIPv6 ? e.Client.Address.MapToIPv4().ToString() : e.Client.Address.ToString();
+        await RecordBootFileAsync(address, e.Path);
+    }
+
+    /// <summary>
+    /// A whole boot file went out (TFTP, or HTTP for UEFI HTTP boot): the node at that address reached its
+    /// boot loader. The event kind keeps its persisted name <see cref="DeploymentEventKind.TftpTransfer"/>.
+    /// </summary>
+    private async Task RecordBootFileAsync(string address, string path)
+    {
         try
         {
             var node = (await _db!.Nodes.ListAsync()).Where(n => n.IpAddress == address).MaxBy(n => n.LastSeen);
@@ -390,11 +392,11 @@ public sealed partial class BareMetalServer : IAsyncDisposable
             {
                 return;
             }
-            await _db.Deployments.RecordAsync(node.Mac, new DeploymentEvent(DeploymentEventKind.TftpTransfer, Message: e.Path));
+            await _db.Deployments.RecordAsync(node.Mac, new DeploymentEvent(DeploymentEventKind.TftpTransfer, Message: path));
         }
         catch (Exception ex) when (ex is CatalogException or IOException or InvalidOperationException or ObjectDisposedException)
         {
-            LogRecordFailed(_log!, "TFTP transfer", address, ex.Message);
+            LogRecordFailed(_log!, "boot file", address, ex.Message);
         }
     }
 

@@ -160,6 +160,40 @@ public sealed class NodeApiTests
     }
 
     [Test]
+    public async Task BootFile_FromTheTftpRoot_IsServedOverHttp_ToGetAndHead()
+    {
+        // UEFI HTTP boot: DHCP hands out http://server/boot/ipxe.efi, and EDK2 asks with HEAD for the size first.
+        var bytes = Enumerable.Range(0, 200_000).Select(i => unchecked((byte)(i * 7))).ToArray();
+        await File.WriteAllBytesAsync(Path.Combine(_host.DataDirectory, "tftp", "custom.efi"), bytes);
+        using var anon = _host.Anonymous();
+        using (var head = await anon.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/boot/custom.efi")))
+        {
+            Assert.That(head.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(head.Content.Headers.ContentLength, Is.EqualTo(bytes.Length));
+        }
+        using var get = await anon.GetAsync("/boot/custom.efi");
+        Assert.That(get.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(get.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/octet-stream"));
+        Assert.That(await get.Content.ReadAsByteArrayAsync(), Is.EqualTo(bytes));
+        using var script = await anon.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/boot/52:54:00:00:00:c1.ipxe"));
+        Assert.That(script.StatusCode, Is.EqualTo(HttpStatusCode.OK), "HEAD of a script");
+    }
+
+    [Test]
+    public async Task BootFile_OutsideTheRoot_IsRefused()
+    {
+        using var anon = _host.Anonymous();
+        Directory.CreateDirectory(Path.Combine(_host.DataDirectory, "tftp", "sub"));
+        File.CreateSymbolicLink(Path.Combine(_host.DataDirectory, "tftp", "passwd.efi"), "/etc/passwd");
+        foreach (var url in new[] { "/boot/..%2f..%2fetc%2fpasswd", "/boot/passwd.efi", "/boot/%2fetc%2fpasswd", "/boot/sub%5c..%5c..%5cx" })
+        {
+            using var r = await anon.GetAsync(url);
+            Assert.That(r.StatusCode, Is.AnyOf(HttpStatusCode.NotFound, HttpStatusCode.Forbidden), url);
+            Assert.That(await r.Content.ReadAsStringAsync(), Does.Not.Contain("root:"), url);
+        }
+    }
+
+    [Test]
     public async Task Nodes_NoAuth_Is401()
     {
         using var anon = _host.Anonymous();

@@ -16,7 +16,7 @@ public class PxeBootEndToEndTests
 {
     private static readonly TimeSpan BootLimit = TimeSpan.FromSeconds(180);
 
-    private static async Task BootAgainstWholeServer(QemuFirmware firmware, DhcpMode mode, string? siteDhcp = null)
+    private static async Task BootAgainstWholeServer(QemuFirmware firmware, DhcpMode mode, string? siteDhcp = null, bool tftp = true)
     {
         await using var h = QemuPxeHarness.Create();
         if (siteDhcp is not null)
@@ -33,7 +33,7 @@ public class PxeBootEndToEndTests
             DataDirectory = data.Path,
             Http = new IPEndPoint(host, 8080),
             // Firmware asks TFTP on port 69 of the server DHCP names; binding only the boot network's address.
-            Tftp = new IPEndPoint(host, 69),
+            Tftp = tftp ? new IPEndPoint(host, 69) : null,
             Nbd = null,
             Iscsi = null,
             Dhcp = mode,
@@ -59,4 +59,12 @@ public class PxeBootEndToEndTests
     [Test]
     public Task UefiNativePxe_ProxyDhcpBesideDnsmasq_FetchesIpxeOverOurTftp_ThenItsBootScript() =>
         BootAgainstWholeServer(QemuFirmware.UefiNativePxe, DhcpMode.Proxy, Peer.Require("dnsmasq", "dnsmasq-base"));
+
+    /// <summary>
+    /// No TFTP at all: OVMF's PXE attempt fails, it goes on to UEFI HTTP boot, our DHCP answers that with
+    /// option 60 HTTPClient and a URL, and ipxe.efi comes from our HTTP server (HEAD for the size, then GET).
+    /// </summary>
+    [Test]
+    public Task UefiHttpBoot_FullDhcp_FetchesIpxeOverOurHttp_ThenItsBootScript() =>
+        BootAgainstWholeServer(QemuFirmware.UefiNativePxe, DhcpMode.Full, tftp: false);
 }
