@@ -43,6 +43,7 @@ internal static class ServeCommand
                     "full" => BareMetal.Pxe.Dhcp.Server.DhcpMode.Full,
                     _ => null,
                 },
+                DhcpFromSettings = parse.GetValue(dhcp) is null,
                 DhcpInterface = parse.GetValue(iface),
                 DhcpRange = ParseRange(parse.GetValue(range)),
                 Catalog = parse.GetValue(catalog),

@@ -190,6 +190,9 @@ public sealed partial class BareMetalServer : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "PXE contact from {Mac} ({Firmware}, {Address})")]
     private static partial void LogContact(ILogger logger, string mac, string firmware, string? address);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "DHCP stays off: the settings ask for it, but {Reason}")]
+    private static partial void LogDhcpSettingsUnusable(ILogger logger, string reason);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not record {What} for {Mac}: {Reason}")]
     private static partial void LogRecordFailed(ILogger logger, string what, string mac, string reason);
 
@@ -315,24 +318,63 @@ public sealed partial class BareMetalServer : IAsyncDisposable
         }
         if (_options.Dhcp is { } mode)
         {
-            lines.Add(await StartDhcpAsync(mode, loggers, cancellationToken));
+            lines.Add(await StartDhcpAsync(mode, _options.DhcpInterface, _options.DhcpRange, loggers, cancellationToken));
+        }
+        else if (_options.DhcpFromSettings && await DhcpFromSettingsAsync(cancellationToken) is { } fromSettings)
+        {
+            // The console's settings page chose the mode: a setting that cannot work is said in the log,
+            // and the rest of the server still starts.
+            try
+            {
+                lines.Add(await StartDhcpAsync(fromSettings.Mode, fromSettings.Interface, fromSettings.Range, loggers, cancellationToken) + " (from settings)");
+            }
+            catch (Exception e) when (e is ArgumentException or System.Net.Sockets.SocketException or UnauthorizedAccessException or IOException)
+            {
+                LogDhcpSettingsUnusable(_log!, e.Message);
+                lines.Add($"dhcp  off: the settings ask for {fromSettings.Mode.ToString().ToLowerInvariant()} mode, but {e.Message}");
+            }
         }
         return lines;
     }
 
-    private async Task<string> StartDhcpAsync(DhcpMode mode, ILoggerFactory loggers, CancellationToken cancellationToken)
+    /// <summary>dhcp.mode / dhcp.interface / dhcp.range as the console saved them; null when the mode is off or unset.</summary>
+    private async Task<(DhcpMode Mode, string? Interface, (System.Net.IPAddress First, System.Net.IPAddress Last)? Range)?> DhcpFromSettingsAsync(CancellationToken cancellationToken)
+    {
+        var all = await _db!.Settings.ListAsync(cancellationToken);
+        DhcpMode? mode = all.GetValueOrDefault(SettingKeys.DhcpMode) switch
+        {
+            "proxy" => DhcpMode.Proxy,
+            "full" => DhcpMode.Full,
+            _ => null,
+        };
+        if (mode is null)
+        {
+            return null;
+        }
+        var iface = all.GetValueOrDefault(SettingKeys.DhcpInterface) is { Length: > 0 } i ? i.Trim() : null;
+        var range = all.GetValueOrDefault(SettingKeys.DhcpRange) is { Length: > 0 } r ? SettingKeys.ParseRange(r) : null;
+        return (mode.Value, iface, range);
+    }
+
+    private async Task<string> StartDhcpAsync(DhcpMode mode, string? iface, (System.Net.IPAddress First, System.Net.IPAddress Last)? range, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var log = loggers.CreateLogger("dhcp");
-        var iface = _options.DhcpInterface ?? throw new ArgumentException("--dhcp needs --interface IF");
+        if (iface is null)
+        {
+            throw new ArgumentException("DHCP needs a network interface (--interface IF, or the interface setting)");
+        }
         var address = InterfaceAddress(iface) ?? throw new ArgumentException($"interface '{iface}' has no IPv4 address");
         FullDhcpOptions? full = null;
         if (mode == DhcpMode.Full)
         {
-            var range = _options.DhcpRange ?? throw new ArgumentException("--dhcp full needs --dhcp-range FIRST-LAST");
-            full = new FullDhcpOptions { ServerAddress = address, RangeStart = range.First, RangeEnd = range.Last };
+            var pool = range ?? throw new ArgumentException("full DHCP needs an address range (--dhcp-range FIRST-LAST, or the range setting)");
+            full = new FullDhcpOptions { ServerAddress = address, RangeStart = pool.First, RangeEnd = pool.Last };
         }
         var baseUrl = new Uri(_options.PublicBaseUrl ?? $"http://{address}:{HttpAddress?.Port ?? _options.Http.Port}");
-        var policy = new DefaultBootPolicy(new DefaultBootPolicyOptions { HttpBaseUrl = baseUrl });
+        // Boot files follow the console's settings, re-read whenever one changes.
+        var policy = new SettingsBootPolicy(_db!.Settings, new DefaultBootPolicyOptions { HttpBaseUrl = baseUrl });
+        await policy.StartAsync(_db.Events, cancellationToken);
+        _services.Add(policy);
         var dhcp = new DhcpServer(new DhcpServerOptions
         {
             Mode = mode,

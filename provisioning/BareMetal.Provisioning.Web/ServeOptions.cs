@@ -14,6 +14,12 @@ public sealed record ServeOptions
     /// <summary>DHCP mode: null = off (the default), or Proxy / Full on <see cref="DhcpInterface"/>.</summary>
     public BareMetal.Pxe.Dhcp.Server.DhcpMode? Dhcp { get; init; }
 
+    /// <summary>
+    /// With <see cref="Dhcp"/> null: start DHCP as the console's settings say (dhcp.mode, dhcp.interface,
+    /// dhcp.range). `serve` sets it when no --dhcp flag was given; a flag (even --dhcp off) wins.
+    /// </summary>
+    public bool DhcpFromSettings { get; init; }
+
     /// <summary>The network interface DHCP binds to (SO_BINDTODEVICE; root needed).</summary>
     public string? DhcpInterface { get; init; }
 

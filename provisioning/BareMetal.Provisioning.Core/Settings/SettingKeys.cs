@@ -11,6 +11,9 @@ public static class SettingKeys
     /// <summary>Network interface DHCP listens on.</summary>
     public const string DhcpInterface = "dhcp.interface";
 
+    /// <summary>Full DHCP's address pool, "FIRST-LAST" IPv4 addresses (e.g. 10.0.0.100-10.0.0.199).</summary>
+    public const string DhcpRange = "dhcp.range";
+
     /// <summary>Boot file for legacy BIOS PXE (default undionly.kpxe).</summary>
     public const string BootFileBios = "boot.file.bios";
 
@@ -53,10 +56,25 @@ public static class SettingKeys
         return key switch
         {
             DhcpMode when value is not ("off" or "proxy" or "full") => "dhcp.mode is off, proxy or full",
+            DhcpRange when value.Length > 0 && ParseRange(value) is null => $"dhcp.range '{value}': expected FIRST-LAST IPv4 addresses, e.g. 10.0.0.100-10.0.0.199",
+            DhcpInterface when value.Any(c => c is '/' or ' ') || value.Length > 15 => $"dhcp.interface '{value}' is not a network interface name",
             BootFileBios or BootFileX64 or BootFileArm64 when value.Contains("..", StringComparison.Ordinal) || value.StartsWith('/') =>
                 $"{key} is a file name under the TFTP root (no '..', no leading '/')",
             _ => null,
         };
+    }
+
+    /// <summary>"FIRST-LAST" as two IPv4 addresses with FIRST &lt;= LAST; null when it is not that.</summary>
+    public static (System.Net.IPAddress First, System.Net.IPAddress Last)? ParseRange(string text)
+    {
+        var parts = text.Trim().Split('-', 2);
+        if (parts.Length == 2 && System.Net.IPAddress.TryParse(parts[0].Trim(), out var first) && System.Net.IPAddress.TryParse(parts[1].Trim(), out var last)
+            && first.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && last.AddressFamily == first.AddressFamily
+            && System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(first.GetAddressBytes()) <= System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(last.GetAddressBytes()))
+        {
+            return (first, last);
+        }
+        return null;
     }
 
     internal static void Check(string key, string? value)

@@ -1,8 +1,9 @@
 namespace BareMetal.Pxe.Dhcp.Policy;
 
 /// <summary>
-/// Decides what a booting machine boots. Implemented by provisioning (per-node assignments); until then
-/// <see cref="DefaultBootPolicy"/> chains every client to iPXE and every iPXE to its script URL.
+/// Decides what a booting machine boots. <see cref="DefaultBootPolicy"/> chains every client to iPXE and
+/// every iPXE to its script URL; provisioning's implementation feeds it the boot files of the console's
+/// settings, and each node's iPXE script then says what that node boots.
 /// </summary>
 public interface IBootPolicy
 {

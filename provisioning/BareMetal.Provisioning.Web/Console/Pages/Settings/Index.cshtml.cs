@@ -21,12 +21,13 @@ public sealed class SettingsModel(ISettingsStore settings, IAccountStore account
 
     public Task OnGetAsync(CancellationToken cancellationToken) => LoadAsync(cancellationToken);
 
-    public async Task<IActionResult> OnPostBootAsync(string? dhcpMode, string? dhcpInterface, string? bootBios, string? bootX64, string? bootArm64, CancellationToken cancellationToken)
+    public async Task<IActionResult> OnPostBootAsync(string? dhcpMode, string? dhcpInterface, string? dhcpRange, string? bootBios, string? bootX64, string? bootArm64, CancellationToken cancellationToken)
     {
         var wanted = new (string Key, string? Value)[]
         {
             (SettingKeys.DhcpMode, dhcpMode ?? "off"),
             (SettingKeys.DhcpInterface, dhcpInterface),
+            (SettingKeys.DhcpRange, dhcpRange),
             (SettingKeys.BootFileBios, bootBios),
             (SettingKeys.BootFileX64, bootX64),
             (SettingKeys.BootFileArm64, bootArm64),
