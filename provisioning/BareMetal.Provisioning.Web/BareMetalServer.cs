@@ -227,10 +227,13 @@ public sealed partial class BareMetalServer : IAsyncDisposable
         services.AddRateLimiter(o =>
         {
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            // Password guessing: a few attempts per minute per client address.
-            o.AddPolicy(SessionRoutes.LoginRateLimit, ctx => RateLimitPartition.GetFixedWindowLimiter(
-                ctx.Connection.RemoteIpAddress?.ToString() ?? "?",
-                _ => new FixedWindowRateLimiterOptions { PermitLimit = _options.LoginAttemptsPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+            // Password guessing: a few attempts per minute per client address. Only attempts count: showing
+            // the login page (GET) must not lock out someone who reloads it.
+            o.AddPolicy(SessionRoutes.LoginRateLimit, ctx => HttpMethods.IsPost(ctx.Request.Method)
+                ? RateLimitPartition.GetFixedWindowLimiter(
+                    ctx.Connection.RemoteIpAddress?.ToString() ?? "?",
+                    _ => new FixedWindowRateLimiterOptions { PermitLimit = _options.LoginAttemptsPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 })
+                : RateLimitPartition.GetNoLimiter("page"));
             o.OnRejected = (ctx, ct) => new ValueTask(Problems.WriteAsync(ctx.HttpContext, 429, "Too many attempts", "wait a minute before trying again"));
         });
     }

@@ -187,4 +187,18 @@ public sealed class LoginRateLimitTests
         using var r = await client.PostAsJsonAsync("/api/v1/session", new { password = ApiHost.Password });
         await Problem.AssertAsync(r, HttpStatusCode.TooManyRequests, "wait");
     }
+
+    [Test]
+    public async Task LoginPage_Reloads_DoNotUseUpTheAttempts()
+    {
+        await using var host = await ApiHost.StartAsync(o => o with { LoginAttemptsPerMinute = 2 });
+        using var client = host.Anonymous();
+        for (var i = 0; i < 5; i++)
+        {
+            using var page = await client.GetAsync("/login");
+            Assert.That(page.StatusCode, Is.EqualTo(HttpStatusCode.OK), $"GET /login #{i + 1}");
+        }
+        using var login = await client.PostAsJsonAsync("/api/v1/session", new { password = ApiHost.Password });
+        Assert.That(login.StatusCode, Is.EqualTo(HttpStatusCode.OK), "the attempts are still there after reloading the page");
+    }
 }

@@ -73,9 +73,13 @@
     }
 
     // ---- live events (SSE) ----------------------------------------------------------------
-    function timeNow() {
-        const t = new Date();
-        return t.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+    // The shape the server renders (ConsoleFormat.Time: "2026-12-01 22:30:05 UTC"), so a live update
+    // does not switch a cell to the browser's own time format. `at` is the event's ISO time.
+    function stamp(at) {
+        const t = at ? new Date(at) : new Date();
+        const p = n => String(n).padStart(2, "0");
+        return t.getUTCFullYear() + "-" + p(t.getUTCMonth() + 1) + "-" + p(t.getUTCDate()) + " "
+            + p(t.getUTCHours()) + ":" + p(t.getUTCMinutes()) + ":" + p(t.getUTCSeconds()) + " UTC";
     }
 
     // The API's change events (GET /api/v1/events): data is {change, at, mac, node?, deployment?, image?, setting?};
@@ -93,6 +97,7 @@
             image: d.image ? d.image.name + " v" + d.image.version : null,
             change: d.change ?? "",
             setting: d.setting,
+            at: d.at,
         };
     }
 
@@ -111,7 +116,7 @@
     function addEvent(list, kind, f) {
         const li = document.createElement("li");
         const time = document.createElement("time");
-        time.textContent = timeNow();
+        time.textContent = stamp(f.at);
         li.append(time, document.createTextNode(describe(kind, f)));
         li.dataset.kind = kind;
         list.prepend(li);
@@ -140,7 +145,7 @@
                     badge.textContent = f.state;
                     badge.className = "badge " + stateClass(f.state);
                 }
-                set("updated", timeNow());
+                set("updated", stamp(f.at));
             }
         }
     }
