@@ -63,6 +63,9 @@ internal sealed class NodeRun : IEventHandler
 
     public AhciHba Hba => _hba;
 
+    /// <summary>The node's own link (its GbE NIC), server to node.</summary>
+    public Link Nic => _nic;
+
     public long CopyCompleteTime { get; private set; } = -1;
 
     public long DevirtualizedTime { get; private set; } = -1;
