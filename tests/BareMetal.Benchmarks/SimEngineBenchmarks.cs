@@ -12,7 +12,7 @@ public class SimEngineBenchmarks
 {
     public const int EventsPerOp = 1_000_000;
 
-    [Params(16, 1024)]
+    [Params(16, 1024, 16384)]
     public int Pending { get; set; }
 
     [Benchmark(OperationsPerInvoke = EventsPerOp)]

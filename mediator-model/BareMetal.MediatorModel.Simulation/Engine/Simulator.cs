@@ -38,9 +38,8 @@ internal sealed class Simulator
     /// <summary>Runs until the queue is empty or the next event lies beyond <paramref name="until"/>.</summary>
     public void Run(long until = long.MaxValue)
     {
-        while (_queue.Count > 0 && _queue.PeekTime() <= until)
+        while (_queue.TryPop(until, out var e))
         {
-            _queue.TryPop(out var e);
             Now = e.Time;
             EventsRun++;
             e.Target.OnEvent(e.Kind, e.Arg);
@@ -50,9 +49,8 @@ internal sealed class Simulator
     /// <summary>Runs until <paramref name="done"/> holds or nothing is left (checked between events).</summary>
     public void RunUntil(Func<bool> done, long until = long.MaxValue)
     {
-        while (!done() && _queue.Count > 0 && _queue.PeekTime() <= until)
+        while (!done() && _queue.TryPop(until, out var e))
         {
-            _queue.TryPop(out var e);
             Now = e.Time;
             EventsRun++;
             e.Target.OnEvent(e.Kind, e.Arg);

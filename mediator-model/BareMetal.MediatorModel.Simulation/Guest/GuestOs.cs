@@ -75,6 +75,13 @@ internal sealed class GuestOs : IEventHandler, IBlockClient
     /// <summary>Multiplies CPU time: 1 on bare metal, more under nested paging or KVM.</summary>
     public double CpuFactor { get; set; } = 1;
 
+    /// <summary>CPU factor from OS-ready on, when it differs from the boot's (KVM: a boot is
+    /// exit-heavy, a running workload mostly pays nested paging).</summary>
+    public double? AppCpuFactor { get; set; }
+
+    /// <summary>Extra time per YCSB operation (KVM: the exits of its packets through the emulated NIC).</summary>
+    public long AppExtraNsPerOp { get; set; }
+
     public long StartTime { get; private set; } = -1;
 
     public long OsReadyTime { get; private set; } = -1;
@@ -245,6 +252,11 @@ internal sealed class GuestOs : IEventHandler, IBlockClient
     private void StartApp()
     {
         _inApp = true;
+        if (AppCpuFactor is { } factor)
+        {
+            CpuFactor = factor;
+        }
+
         if (_workload.Kind == "idle")
         {
             return;
@@ -320,7 +332,7 @@ internal sealed class GuestOs : IEventHandler, IBlockClient
     {
         if (_workload.Kind == "ycsb")
         {
-            _sim.After((long)(_workload.CpuUsPerOp * Time.Microsecond * CpuFactor), this, EventAppCpuDone);
+            _sim.After((long)(_workload.CpuUsPerOp * Time.Microsecond * CpuFactor) + AppExtraNsPerOp, this, EventAppCpuDone);
             return;
         }
 

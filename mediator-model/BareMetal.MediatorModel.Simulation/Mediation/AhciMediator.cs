@@ -109,6 +109,12 @@ internal sealed class AhciMediator : Generated.IStreamingMediator, IEventHandler
 
     public long HeldCommands { get; private set; }
 
+    /// <summary>Copy writes started while the guest had a command issued (PxCI or PxSACT not 0):
+    /// BitVisor's multiplexing rule says never, so anything but 0 is a model bug (the property tests check).</summary>
+    public long CopyWritesWhileGuestOutstanding { get; private set; }
+
+    public long CopyWrites { get; private set; }
+
     public bool AtSafePoint =>
         _gCi == 0 && _gSact == 0 && _pending.Count == 0 && _op == Op.None && !_hba.Busy && _fetchesInFlight == 0 && !_prefetching;
 
@@ -554,6 +560,12 @@ internal sealed class AhciMediator : Generated.IStreamingMediator, IEventHandler
 
     private void StartCopyWrite()
     {
+        CopyWrites++;
+        if (_gCi != 0 || _gSact != 0)
+        {
+            CopyWritesWhileGuestOutstanding++;
+        }
+
         _copyChunk = _buffered.Dequeue();
         _copyRunNext = _state.ChunkRange(_copyChunk.Chunk).First;
         _op = Op.CopyWrite;

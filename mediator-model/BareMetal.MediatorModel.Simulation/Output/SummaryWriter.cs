@@ -35,7 +35,9 @@ public static class SummaryWriter
         }
 
         var first = result.Strategies[0];
-        sb.AppendLine(Inv, $"server link busy {first.ServerLinkUtilization:P1} of the horizon ({first.Strategy}); bare-metal throughput {result.BareMetalThroughput:F1} {result.ThroughputUnit}");
+        // An idle workload (many-nodes) has no throughput to compare: say so rather than print NaN.
+        var baseline = double.IsNaN(result.BareMetalThroughput) ? "none (workload idle)" : string.Create(Inv, $"{result.BareMetalThroughput:F1} {result.ThroughputUnit}");
+        sb.AppendLine(Inv, $"server link busy {first.ServerLinkUtilization:P1} of the horizon, node links {first.NodeLinkUtilization:P1} on average ({first.Strategy}); bare-metal throughput {baseline}");
         return sb.ToString();
 
         static string F(double v) => double.IsNaN(v) ? "-" : v.ToString("F1", Inv);
@@ -69,6 +71,7 @@ public static class SummaryWriter
                 Num(w, "percentOfBareMetalWhileDeploying", s.PercentWhileDeploying);
                 Num(w, "percentOfBareMetalAfter", s.PercentAfterDeployment);
                 Num(w, "serverLinkUtilization", s.ServerLinkUtilization);
+                Num(w, "nodeLinkUtilization", s.NodeLinkUtilization);
                 w.WriteNumber("serverRequests", s.ServerRequests);
                 w.WriteNumber("events", s.Events);
                 w.WriteNumber("vmExits", s.Exits);

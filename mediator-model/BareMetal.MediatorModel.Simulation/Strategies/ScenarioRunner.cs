@@ -96,6 +96,11 @@ public static class ScenarioRunner
         var horizon = Time.FromSeconds(scenario.HorizonSeconds);
         sim.Run(horizon);
 
+        // Link busy time up to the horizon: the run goes on past it (below), and a share of the horizon
+        // must not count the traffic after it.
+        var uplinkBusyAtHorizon = server.UplinkBusyNs;
+        var nodeLinkBusyAtHorizon = nodes.Average(n => Math.Min(n.Nic.BusyNs, horizon));
+
         // Beyond the horizon only the milestones matter: let copies and boots finish, without workload
         // accounting, so a slow strategy still reports its start-up time.
         // Checked once per simulated second: a per-event check would cost O(nodes) per event.
@@ -139,7 +144,10 @@ public static class ScenarioRunner
         var first = nodes[0];
 
         // The server link's busy share while copies were running (to the last copy's end), else over the horizon.
-        var copyWindow = nodes.TrueForAll(n => n.CopyCompleteTime >= 0) ? nodes.Max(n => n.CopyCompleteTime) : horizon;
+        var copiesDone = nodes.TrueForAll(n => n.CopyCompleteTime >= 0);
+        var copyWindow = copiesDone ? nodes.Max(n => n.CopyCompleteTime) : horizon;
+        var uplinkBusy = copiesDone ? server.UplinkBusyNs : uplinkBusyAtHorizon;
+        var nodeLinkBusy = copiesDone ? nodes.Average(n => n.Nic.BusyNs) : nodeLinkBusyAtHorizon;
         var readyBucket = first.Guest is { OsReadyTime: >= 0 } g0 ? (int)Math.Ceiling(Time.ToSeconds(g0.OsReadyTime) / bucketSeconds) : buckets;
         var devirtBucket = first.DevirtualizedTime >= 0 ? (int)Math.Ceiling(Time.ToSeconds(first.DevirtualizedTime) / bucketSeconds) : (first.Mediator is null ? readyBucket : buckets);
         devirtBucket = Math.Max(devirtBucket, readyBucket); // "after" counts only whole buckets with the OS up and the VMM gone
@@ -161,7 +169,8 @@ public static class ScenarioRunner
             ThroughputPercent = percent,
             PercentWhileDeploying = percent.Length == 0 || first.Mediator is null ? double.NaN : Mean(percent, readyBucket, devirtBucket),
             PercentAfterDeployment = percent.Length == 0 ? double.NaN : Mean(percent, devirtBucket, buckets),
-            ServerLinkUtilization = Math.Min(1, server.UplinkBusyNs / (double)Math.Max(1, copyWindow)),
+            ServerLinkUtilization = Math.Min(1, uplinkBusy / (double)Math.Max(1, copyWindow)),
+            NodeLinkUtilization = Math.Min(1, nodeLinkBusy / Math.Max(1, copyWindow)),
             ServerRequests = server.Requests,
             Events = sim.EventsRun,
             Exits = first.Mediator?.Exits ?? 0,

@@ -42,6 +42,10 @@ public sealed record StrategyResult
     /// <summary>Share of time the server's uplink was busy, until the last copy ended (or over the horizon).</summary>
     public double ServerLinkUtilization { get; init; }
 
+    /// <summary>Mean share of the same window the nodes' own links (server to node) were busy: beside
+    /// <see cref="ServerLinkUtilization"/>, it tells which link is the bottleneck.</summary>
+    public double NodeLinkUtilization { get; init; }
+
     public long ServerRequests { get; init; }
 
     public long Events { get; init; }

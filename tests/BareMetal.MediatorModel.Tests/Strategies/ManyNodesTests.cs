@@ -1,3 +1,4 @@
+using BareMetal.MediatorModel.Simulation.Output;
 using BareMetal.MediatorModel.Simulation.Scenarios;
 using BareMetal.MediatorModel.Simulation.Strategies;
 
@@ -16,6 +17,7 @@ public class ManyNodesTests
         Assert.Multiple(() =>
         {
             Assert.That(vmm.ServerLinkUtilization, Is.GreaterThan(0.9), "server uplink busy share");
+            Assert.That(vmm.NodeLinkUtilization, Is.LessThan(0.2), "each node's own link is mostly idle: not the bottleneck");
             Assert.That(vmm.StartupMaxSeconds, Is.GreaterThan(vmm.StartupSeconds));
             Assert.That(wall.Elapsed, Is.LessThan(TimeSpan.FromSeconds(60)));
         });
@@ -34,6 +36,18 @@ public class ManyNodesTests
             Assert.That(vmm.StartupSeconds, Is.GreaterThan(previous * 1.3), $"{n} nodes: mean OS ready");
             previous = vmm.StartupSeconds;
         }
+    }
+
+    [Test]
+    public void Table_OfAnIdleWorkload_ShowsBothLinks_AndNoNaN()
+    {
+        var table = SummaryWriter.Table(Cut(5));
+        Assert.Multiple(() =>
+        {
+            Assert.That(table, Does.Contain("bare-metal throughput none (workload idle)"));
+            Assert.That(table, Does.Match(@"server link busy [0-9.]+ % of the horizon, node links [0-9.]+ % on average"));
+            Assert.That(table, Does.Not.Contain("NaN"));
+        });
     }
 
     /// <summary>The built-in 1000-node scenario cut down: GbE nodes against a 2 Gb/s fair-shared uplink.</summary>
