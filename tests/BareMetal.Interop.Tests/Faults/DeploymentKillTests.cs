@@ -141,6 +141,66 @@ public partial class DeploymentKillTests
         TestContext.Out.WriteLine($"{clock.Elapsed.TotalSeconds:0.0}s in all; image verify on the overlay: exit {verify.ExitCode} {verify.StdOut.Trim()}");
     }
 
+    [Test]
+    public async Task KillNine_AsNodesConnectForTheFirstTime_RestartServesEachDiskAsBaseOrFlushedWrite_OverlaysIntact()
+    {
+        var qemuImg = Peer.Require("qemu-img", "qemu-utils");
+        var qemuIo = Peer.Require("qemu-io", "qemu-utils");
+        var random = new Random(FaultServer.Seed(5003));
+        using var dir = new TempDir("bm-faults");
+        using var server = new FaultServer(Path.Combine(dir.Path, "data"), nbd: true);
+        await server.StartAsync();
+        using var api = FaultApi.Connect(server.HttpPort, await FaultApi.CreateTokenAsync(server.HttpPort, FaultServer.Password));
+        const long size = 8L << 20;
+        var baseBytes = new byte[size];
+        for (var s = 0; s < size / SectorModel.SectorBytes; s++)
+        {
+            baseBytes.AsSpan(s * SectorModel.SectorBytes, SectorModel.SectorBytes).Fill(BaseByte(s));
+        }
+        await File.WriteAllBytesAsync(dir.File("base.raw"), baseBytes);
+        Peer.Check(qemuImg, "convert", "-f", "raw", "-O", "qcow2", dir.File("base.raw"), dir.File("base.qcow2"));
+        await api.UploadFileAsync("node-os", dir.File("base.qcow2"));
+        var overlays = Path.Combine(server.DataDirectory, "overlays");
+
+        // The first connection of a node creates its overlay: kill the server around that moment
+        // (qemu-io takes some tens of ms to connect, so the delays span before, during and after).
+        for (var i = 0; i < 5; i++)
+        {
+            var export = string.Create(CultureInfo.InvariantCulture, $"node-os.v1@525400fa18{i:x2}");
+            var nbdUrl = $"nbd://127.0.0.1:{server.NbdPort}/{export}";
+            var model = new SectorModel(baseBytes);
+            model.Pending(0, 65536, 0x77);
+            var delay = random.Next(i * 25, (i + 1) * 25);
+            int code;
+            using (var writer = BackgroundPeer.Start(qemuIo, ["-f", "raw", "-c", "write -P 0x77 0 64k", "-c", "flush", nbdUrl], "wrote "))
+            {
+                await Task.Delay(delay);
+                server.Kill();
+                code = await writer.WaitForExitAsync(TimeSpan.FromSeconds(60));
+            }
+            if (code == 0)
+            {
+                // Written and flushed before the kill: it must be there.
+                model.Durable(0, 65536, 0x77);
+            }
+            var overlay = Path.Combine(overlays, export + ".qcow2");
+            var leftovers = Directory.Exists(overlays) ? Directory.GetFiles(overlays, "*.creating").Length : 0;
+            var state = File.Exists(overlay) ? $"overlay {new FileInfo(overlay).Length} bytes" : "no overlay";
+            if (File.Exists(overlay))
+            {
+                AssertNoCorruption(Peer.Run(qemuImg, ["check", "-f", "qcow2", overlay], TimeSpan.FromSeconds(60)), "after a kill at first connection");
+            }
+            TestContext.Out.WriteLine($"kill {delay} ms after qemu-io started: qemu-io exit {code}; {state}; {leftovers} .creating leftover(s)");
+
+            await server.StartAsync();
+            var read = Peer.Run(qemuImg, ["convert", "-f", "raw", "-O", "raw", nbdUrl, dir.File("read.raw")], TimeSpan.FromSeconds(60));
+            Assert.That(read.ExitCode, Is.EqualTo(0), $"the node's disk is served after the restart ({state}): {read.StdErr}");
+            Assert.That(model.CheckAndSettle(await File.ReadAllBytesAsync(dir.File("read.raw"))), Is.Empty, state);
+            AssertNoCorruption(Peer.Run(qemuImg, ["check", "-f", "qcow2", overlay], TimeSpan.FromSeconds(60)), "after the restart");
+        }
+        Assert.That(server.Stop(), Is.EqualTo(0));
+    }
+
     private static async Task AssertAfterRestartAsync(FaultServer server, FaultApi api, string qemuImg, TempDir dir, string nbdUrl, string overlay,
         SectorModel model, long deploymentId, List<string> history, string baseFile, string baseSha)
     {
