@@ -68,13 +68,14 @@ public partial class DeploymentKillTests
         var nbdUrl = $"nbd://127.0.0.1:{server.NbdPort}/{export}";
         var model = new SectorModel(baseBytes);
         var history = await HistoryAsync(api, deploymentId);
+        long streamedBeforeKill = 0;
 
         for (var iteration = 0; iteration <= Iterations; iteration++)
         {
             if (iteration > 0)
             {
                 await server.StartAsync();
-                await AssertAfterRestartAsync(server, api, qemuImg, dir, nbdUrl, overlay, model, deploymentId, history, baseFile, baseSha);
+                await AssertAfterRestartAsync(server, api, qemuImg, dir, nbdUrl, overlay, model, deploymentId, history, baseFile, baseSha, streamedBeforeKill);
             }
             // Phase A: acknowledged writes, then FLUSH; from here on they must survive anything.
             var flushed = Plan(random, 40, 0, DiskBytes);
@@ -109,6 +110,7 @@ public partial class DeploymentKillTests
             {
                 model.Pending(w.Offset, w.Length, w.Value);
             }
+            streamedBeforeKill = await BytesStreamedAsync(api);
             var killAfter = random.Next(5, 400);
             int acked;
             using (var writer = BackgroundPeer.Start(qemuIo, args, "wrote "))
@@ -125,7 +127,7 @@ public partial class DeploymentKillTests
             // The crash state itself, before our server touches the file again.
             var check = Peer.Run(qemuImg, ["check", "-f", "qcow2", overlay], TimeSpan.FromSeconds(60));
             TestContext.Out.WriteLine($"{clock.Elapsed.TotalSeconds,6:0.0}s iteration {iteration}: killed after {acked} of {unflushed.Count} unflushed writes acknowledged " +
-                $"in [{window >> 20}, {(window + WindowBytes) >> 20}) MiB ({model.PendingSectors} of {DiskBytes / SectorModel.SectorBytes} sectors in doubt); overlay {new FileInfo(overlay).Length} bytes; qemu-img check exit {check.ExitCode}: {Summary(check.StdOut)}");
+                $"in [{window >> 20}, {(window + WindowBytes) >> 20}) MiB ({model.PendingSectors} of {DiskBytes / SectorModel.SectorBytes} sectors in doubt); overlay {new FileInfo(overlay).Length} bytes; {streamedBeforeKill} bytes streamed; qemu-img check exit {check.ExitCode}: {Summary(check.StdOut)}");
             AssertNoCorruption(check, "after the kill");
         }
 
@@ -202,7 +204,7 @@ public partial class DeploymentKillTests
     }
 
     private static async Task AssertAfterRestartAsync(FaultServer server, FaultApi api, string qemuImg, TempDir dir, string nbdUrl, string overlay,
-        SectorModel model, long deploymentId, List<string> history, string baseFile, string baseSha)
+        SectorModel model, long deploymentId, List<string> history, string baseFile, string baseSha, long streamedBeforeKill)
     {
         // What the node would see: the whole disk read back through the restarted server...
         var viaServer = dir.File("via-server.raw");
@@ -225,7 +227,20 @@ public partial class DeploymentKillTests
         Assert.That(await HistoryAsync(api, deploymentId), Is.EqualTo(history), "the deployment and its history survive the kill");
         Assert.That(Hash.Sha256File(baseFile), Is.EqualTo(baseSha), "the base image is never written");
         Assert.That(server.Output, Does.Not.Contain("Exception"), "a clean start after the kill");
+
+        // The console's progress carries on from before the kill (the disk just read is mostly data: 32 MiB at least).
+        var wanted = streamedBeforeKill + (32L << 20);
+        var waited = Stopwatch.StartNew();
+        long streamed;
+        while ((streamed = await BytesStreamedAsync(api)) < wanted && waited.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            await Task.Delay(200);
+        }
+        Assert.That(streamed, Is.GreaterThanOrEqualTo(wanted), $"bytes streamed: {streamedBeforeKill} before the kill, {streamed} after the restart and a whole-disk read");
     }
+
+    private static async Task<long> BytesStreamedAsync(FaultApi api) =>
+        (await api.GetAsync($"api/v1/deployments/{Mac}"))!.AsArray()[0]!["progress"]!["bytesStreamed"]!.GetValue<long>();
 
     /// <summary>The node's current deployment (it must still be <paramref name="id"/>) as comparable lines.</summary>
     private static async Task<List<string>> HistoryAsync(FaultApi api, long id)
