@@ -10,6 +10,12 @@ namespace BareMetal.ImageStore.Formats.Qcow2;
 /// </summary>
 public static class Qcow2Writer
 {
+    /// <summary>
+    /// Ends the temporary name an image is built under before it is renamed into place; a file with
+    /// it is the leftover of a process killed while creating, never a usable image.
+    /// </summary>
+    public const string CreatingSuffix = ".creating";
+
     /// <summary>refcount_order 4: 16-bit refcounts, qemu's default.</summary>
     private const int RefcountOrder = 4;
 
@@ -102,17 +108,30 @@ public static class Qcow2Writer
         };
         header.WriteV3(cluster0);
 
-        using (var file = FileSource.Create(full))
+        // Laid out under a temporary name and renamed into place once complete and durable, so a
+        // process killed half-way never leaves a half-made image under the real name (an empty file
+        // there is probed as a 0-byte raw disk; one without its refcounts is corrupt for qemu-img).
+        var creating = $"{full}.{Guid.NewGuid():N}{CreatingSuffix}";
+        try
         {
-            file.Write(0, cluster0);
-            // Table space reads as zeros from a sparse extension: no table bytes need writing.
-            file.SetLength(end);
-            var refcounts = Qcow2Refcounts.CreateEmpty(file, cb, RefcountOrder, rtOffset, (int)rtClusters, end);
-            for (long c = 0; c < end / cs; c++)
+            using (var file = FileSource.Create(creating))
             {
-                refcounts.Adjust(c, +1);
+                file.Write(0, cluster0);
+                // Table space reads as zeros from a sparse extension: no table bytes need writing.
+                file.SetLength(end);
+                var refcounts = Qcow2Refcounts.CreateEmpty(file, cb, RefcountOrder, rtOffset, (int)rtClusters, end);
+                for (long c = 0; c < end / cs; c++)
+                {
+                    refcounts.Adjust(c, +1);
+                }
+                file.Flush();
             }
-            file.Flush();
+            File.Move(creating, full, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(creating);
+            throw;
         }
         var context = new OpenContext(new OpenOptions { Writable = true }, [full]);
         FileSource reopened;

@@ -22,6 +22,9 @@ public sealed class OverlayExportProvider : IExportProvider, IDisposable
     /// <summary>Longest export name that may create an overlay file (file names stay well under 255 bytes).</summary>
     public const int MaxOverlayName = 200;
 
+    /// <summary>A creation takes milliseconds; a temporary file this old belongs to no live process.</summary>
+    public static readonly TimeSpan StaleCreation = TimeSpan.FromMinutes(1);
+
     private readonly string _overlayDirectory;
     private readonly Dictionary<string, (string Path, string? Description)> _bases = new(StringComparer.Ordinal);
     private readonly Dictionary<string, NbdExport> _open = new(StringComparer.Ordinal);
@@ -32,6 +35,31 @@ public sealed class OverlayExportProvider : IExportProvider, IDisposable
         ArgumentNullException.ThrowIfNull(overlayDirectory);
         _overlayDirectory = Path.GetFullPath(overlayDirectory);
         Directory.CreateDirectory(_overlayDirectory);
+        SweepKilledCreations(_overlayDirectory, DateTime.UtcNow - StaleCreation);
+    }
+
+    /// <summary>
+    /// Deletes the temporary files of overlay creations killed half-way (kill -9 during a node's first
+    /// connection) last written before <paramref name="olderThan"/>; returns how many went.
+    /// </summary>
+    public static int SweepKilledCreations(string overlayDirectory, DateTime olderThan)
+    {
+        var removed = 0;
+        foreach (var file in Directory.EnumerateFiles(overlayDirectory, "*" + Qcow2Writer.CreatingSuffix))
+        {
+            try
+            {
+                if (File.GetLastWriteTimeUtc(file) < olderThan)
+                {
+                    File.Delete(file);
+                    removed++;
+                }
+            }
+            catch (IOException)
+            {
+            }
+        }
+        return removed;
     }
 
     /// <summary>Registers a base image (any format we read) under a name without '@'.</summary>
@@ -92,11 +120,19 @@ public sealed class OverlayExportProvider : IExportProvider, IDisposable
     /// <summary>Where the overlay of a per-client export name lives.</summary>
     public string OverlayPath(string exportName) => Path.Combine(_overlayDirectory, exportName + ".qcow2");
 
+    /// <summary>
+    /// Opens a client's overlay, creating it over the base on first use. An overlay is always qcow2 and
+    /// is opened as such, never probed: probing would turn a damaged overlay into a raw disk of whatever
+    /// its bytes are. An empty file is what an older build left when killed while creating one (before
+    /// <see cref="Qcow2Writer.Create"/> built under a temporary name): nothing the client wrote can be
+    /// in it, so it is created afresh.
+    /// </summary>
     private static VirtualDisk OpenOverlay(string overlayPath, string basePath)
     {
-        if (File.Exists(overlayPath))
+        var existing = new FileInfo(overlayPath);
+        if (existing.Exists && existing.Length > 0)
         {
-            return DiskImage.Open(overlayPath, new OpenOptions { Writable = true });
+            return DiskImage.Open(overlayPath, new OpenOptions { Writable = true, Format = ImageFormat.Qcow2 });
         }
         ImageFormat baseFormat;
         long baseLength;

@@ -11,6 +11,12 @@ namespace BareMetal.Provisioning.Web.Hosting;
 /// export ("image@525400123456") whose counters moved becomes one DiskRead event (bytes streamed, read
 /// requests, overlay size) for that node, which moves it to Streaming and reaches the console over SSE.
 /// Reads are counted by the exports themselves; this only samples them, so the data path stays untouched.
+/// <para>
+/// Those counters live in this process, the deployment in the database. So a deployment's progress is
+/// what it had when this process first saw its export (a restarted server, even after kill -9, carries
+/// on from there instead of sending the console's figures back to zero), plus what the export counted
+/// since; a new boot of the node (a new deployment) starts again from zero.
+/// </para>
 /// </summary>
 public sealed partial class ProgressPump : IAsyncDisposable
 {
@@ -18,6 +24,7 @@ public sealed partial class ProgressPump : IAsyncDisposable
     private readonly IDeploymentTracker _deployments;
     private readonly ILogger _logger;
     private readonly Dictionary<string, (long Bytes, long Requests, long Overlay)> _last = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Baseline> _baselines = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _gate = new(1, 1);
     private ITimer? _timer;
 
@@ -54,15 +61,17 @@ public sealed partial class ProgressPump : IAsyncDisposable
                 var snapshot = export.Counters.Snapshot();
                 var overlay = OverlaySize(_exports.OverlayPath(name));
                 var now = (snapshot.BytesRead, snapshot.Requests, overlay);
-                if (_last.TryGetValue(name, out var last) && last == now)
+                var seen = _last.TryGetValue(name, out var last);
+                if (seen && last == now)
                 {
                     continue;
                 }
                 _last[name] = now;
                 try
                 {
+                    var (bytes, requests) = await ProgressOfCurrentDeploymentAsync(mac, name, snapshot.BytesRead, snapshot.Requests, seen ? last : null, cancellationToken);
                     await _deployments.RecordAsync(mac, new DeploymentEvent(DeploymentEventKind.DiskRead, Message: name,
-                        BytesStreamed: snapshot.BytesRead, BlocksFetched: snapshot.Requests, OverlayBytes: overlay), cancellationToken);
+                        BytesStreamed: bytes, BlocksFetched: requests, OverlayBytes: overlay), cancellationToken);
                     reported++;
                 }
                 catch (CatalogException e)
@@ -78,6 +87,30 @@ public sealed partial class ProgressPump : IAsyncDisposable
             _gate.Release();
         }
     }
+
+    /// <summary>The export's counters as the node's current deployment should show them (see the class comment).</summary>
+    private async Task<(long Bytes, long Requests)> ProgressOfCurrentDeploymentAsync(string mac, string name, long bytes, long requests,
+        (long Bytes, long Requests, long Overlay)? previous, CancellationToken cancellationToken)
+    {
+        var current = await _deployments.GetCurrentAsync(mac, cancellationToken);
+        if (current is not { IsFinished: false })
+        {
+            return (bytes, requests);
+        }
+        if (!_baselines.TryGetValue(name, out var b) || b.DeploymentId != current.Id)
+        {
+            b = _baselines.ContainsKey(name)
+                // A new boot while this process serves the export: what was counted before belongs to the old one.
+                ? new Baseline(current.Id, 0, 0, previous?.Bytes ?? 0, previous?.Requests ?? 0)
+                // First sight since this process started: carry on from what the deployment already had.
+                : new Baseline(current.Id, current.BytesStreamed, current.BlocksFetched, 0, 0);
+            _baselines[name] = b;
+        }
+        return (b.Bytes + Math.Max(0, bytes - b.CounterBytes), b.Requests + Math.Max(0, requests - b.CounterRequests));
+    }
+
+    /// <summary>Where a deployment's figures stood, and the export's counters then, when this process started following it.</summary>
+    private readonly record struct Baseline(long DeploymentId, long Bytes, long Requests, long CounterBytes, long CounterRequests);
 
     private static long OverlaySize(string path)
     {

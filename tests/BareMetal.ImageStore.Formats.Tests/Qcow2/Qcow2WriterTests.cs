@@ -250,4 +250,30 @@ public class Qcow2WriterTests
         var e = Assert.Throws<ImageFormatException>(() => Qcow2Writer.Create(dir.File("x.qcow2"), 1 << 20, 3000));
         Assert.That(e!.Reason, Is.EqualTo(ImageError.SizeOutOfRange));
     }
+
+    [Test]
+    public void Create_OverAnExistingFile_ReplacesIt_AndLeavesOnlyTheFinishedImage()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("x.qcow2");
+        File.WriteAllBytes(path, Enumerable.Repeat((byte)0x41, 8192).ToArray());
+        using (var disk = Qcow2Writer.Create(path, 1 << 20))
+        {
+            disk.Write(0, new byte[] { 1, 2, 3 });
+            disk.Flush();
+        }
+        // Built as x.qcow2.<guid>.creating and renamed: a kill mid-creation never leaves a half image under the real name.
+        Assert.That(Directory.GetFiles(dir.Path).Select(Path.GetFileName), Is.EqualTo(new[] { "x.qcow2" }));
+        using var reopened = DiskImage.Open(path);
+        Assert.That(reopened.Format, Is.EqualTo(ImageFormat.Qcow2));
+        Assert.That(reopened.Check().Corruptions + reopened.Check().Leaks, Is.EqualTo(0));
+    }
+
+    [Test]
+    public void Create_WithAMissingBackingFile_LeavesNoFileBehind()
+    {
+        using var dir = new TempDir();
+        Assert.Throws<ImageFormatException>(() => Qcow2Writer.Create(dir.File("x.qcow2"), 1 << 20, backingFile: dir.File("gone.img"), backingFormat: ImageFormat.Raw));
+        Assert.That(Directory.GetFiles(dir.Path), Is.Empty);
+    }
 }

@@ -164,6 +164,16 @@ public sealed class ServeProcess : IDisposable
         Assert.Fail($"serve did not listen on {port} within 60 s: {Output}");
     }
 
+    /// <summary>
+    /// kill -9 (Process.Kill is SIGKILL on Linux): no handler, no flush, no cleanup runs, as in a crash
+    /// or an OOM kill. Returns once the process is gone.
+    /// </summary>
+    public void Kill()
+    {
+        _process.Kill();
+        _process.WaitForExit();
+    }
+
     /// <summary>Sends SIGTERM and returns the exit code.</summary>
     public int Stop()
     {
