@@ -1,0 +1,159 @@
+using System.Diagnostics;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using BareMetal.ImageStore.Formats.Testing.Boot;
+using BareMetal.Interop.Tests.Dhcp;
+using BareMetal.Provisioning.Core.Boot;
+using BareMetal.Provisioning.Web;
+using BareMetal.Pxe.Dhcp.Server;
+using BareMetal.TestSupport;
+
+namespace BareMetal.Interop.Tests.EndToEnd;
+
+/// <summary>
+/// Issue 5's whole story on one QEMU machine against the whole server in-process, driven only through
+/// the REST API over HTTP as a user would: an image goes into the catalog, an unknown node PXE-boots
+/// and registers itself, it is assigned the image in stream mode, its wait-and-retry script picks the
+/// assignment up without a reboot, iPXE sanboots the node's overlay over HTTP from our block service,
+/// the image's own boot sector prints its marker, and the API and the console show the states.
+/// </summary>
+[NonParallelizable]
+public class DeploymentEndToEndTests
+{
+    /// <summary>Hard limit on QEMU's life (it is killed after it).</summary>
+    private static readonly TimeSpan QemuLimit = TimeSpan.FromSeconds(300);
+
+    /// <summary>Firmware + iPXE ROM + DHCP + first script under TCG.</summary>
+    private static readonly TimeSpan FirstScriptLimit = TimeSpan.FromSeconds(150);
+
+    /// <summary>The retry script sleeps <see cref="BootScriptRenderer.RetrySeconds"/> twice at most, then sanboot reads a few sectors.</summary>
+    private static readonly TimeSpan StreamLimit = TimeSpan.FromSeconds(90);
+
+    /// <summary>The progress pump samples the block service every second.</summary>
+    private static readonly TimeSpan ApiLimit = TimeSpan.FromSeconds(20);
+
+    [Test]
+    public async Task BiosNode_RegistersOnPxe_IsAssignedAStreamImage_AndSanbootsItOverHttp_WithStatesInApiAndConsole()
+    {
+        await using var h = QemuPxeHarness.Create();
+        using var data = new TempDir("e2e-deploy");
+        using var work = new TempDir("e2e-image");
+        var password = Convert.ToBase64String(RandomNumberGenerator.GetBytes(18));
+        var host = IPAddress.Parse(h.HostAddress);
+        await using var server = new BareMetalServer(new ServeOptions
+        {
+            DataDirectory = data.Path,
+            Http = new IPEndPoint(host, 8080),
+            Tftp = new IPEndPoint(host, 69),
+            Nbd = null,
+            Iscsi = null,
+            Dhcp = DhcpMode.Full,
+            DhcpInterface = h.HostInterface,
+            DhcpRange = (IPAddress.Parse($"10.213.{h.Subnet}.100"), IPAddress.Parse($"10.213.{h.Subnet}.120")),
+            AdminPassword = password,
+            LogToConsole = false,
+        });
+        await server.StartAsync(CancellationToken.None);
+        using var api = await ServerApi.LogInAsync(server.HttpAddress!, password);
+
+        // 1. The image: a tiny raw disk whose boot sector prints a marker on COM1, uploaded like any image.
+        var marker = $"BareMetal marker {Guid.NewGuid():N}";
+        var disk = work.File("marker.img");
+        MarkerBootDisk.Write(disk, marker);
+        var image = await api.UploadImageAsync(disk, "marker", "marker disk");
+        Assert.Multiple(() =>
+        {
+            Assert.That(image["name"]?.GetValue<string>(), Is.EqualTo("marker"));
+            Assert.That(image["version"]?.GetValue<int>(), Is.EqualTo(1));
+            Assert.That(image["format"]?.GetValue<string>(), Is.EqualTo("raw"));
+            Assert.That(image["virtualSize"]?.GetValue<long>(), Is.EqualTo(MarkerBootDisk.DefaultSize));
+            Assert.That(image["sha256"]?.GetValue<string>(), Is.EqualTo(Hash.Sha256File(disk)).IgnoreCase);
+            Assert.That(image["exportName"]?.GetValue<string>(), Is.EqualTo("marker.v1"));
+        });
+
+        // 2. An unknown node boots: our DHCP, then the wait-and-retry script over our HTTP.
+        var mac = QemuPxeHarness.Mac;
+        h.StartQemu(QemuFirmware.Bios, QemuLimit);
+        var waiting = $"BareMetal: node {mac} {BootScriptRenderer.NotAssignedMarker}";
+        Assert.That(await h.WaitForSerial(waiting, FirstScriptLimit), Is.True, $"no '{waiting}' on the serial console:\n{h.SerialTail()}");
+
+        var node = (await api.NodesAsync()).SingleOrDefault(n => n?["mac"]?.GetValue<string>() == mac);
+        Assert.That(node, Is.Not.Null, "the node did not register itself on its PXE contact");
+        Assert.Multiple(() =>
+        {
+            Assert.That(node!["architecture"]?.GetValue<string>(), Is.EqualTo("IntelX86Pc"), node.ToJsonString());
+            Assert.That(node["firmware"]?.GetValue<string>(), Is.Not.Null.And.Not.EqualTo("other"), node.ToJsonString());
+            Assert.That(node["ip"]?.GetValue<string>(), Does.StartWith($"10.213.{h.Subnet}."), node.ToJsonString());
+            Assert.That(node["addedByHand"]?.GetValue<bool>(), Is.False);
+            Assert.That(node["mode"]?.GetValue<string>(), Is.EqualTo("none"));
+            Assert.That(node["state"]?.GetValue<string>(), Is.EqualTo("bootloader"), node.ToJsonString());
+        });
+        var nodesPage = await api.ConsolePageAsync("/nodes");
+        Assert.That(nodesPage, Does.Contain($"data-mac=\"{mac}\"").And.Contain("registered on contact").And.Contain("waits for an assignment"));
+
+        // 3. Assign it; no reboot: its retry loop fetches the script again and now gets `sanboot`.
+        var assignedAt = TruncateToMs(DateTimeOffset.UtcNow);
+        var assigned = await api.AssignAsync(mac, "marker", "stream");
+        Assert.That((assigned["mode"]?.GetValue<string>(), assigned["image"]?.GetValue<string>()), Is.EqualTo(("stream", "marker")));
+        var streaming = $"BareMetal: streaming {server.BaseUrl}/disk/marker.v1@525400b00701";
+        Assert.That(await h.WaitForSerial(streaming, StreamLimit), Is.True, $"no '{streaming}' on the serial console:\n{h.SerialTail()}");
+
+        // 4. The image's own boot sector ran: iPXE read it over HTTP from the node's overlay export.
+        Assert.That(await h.WaitForSerial(marker, StreamLimit), Is.True, $"the disk's marker '{marker}' never appeared:\n{h.SerialTail()}");
+
+        // 5. The deployment: pxe (DHCP) -> bootloader (script) -> streaming (disk reads), in time order.
+        var deployment = await Eventually(async () => (await api.DeploymentsAsync(mac))[0]!,
+            d => d["state"]?.GetValue<string>() == "streaming" && d["progress"]?["bytesStreamed"]?.GetValue<long>() >= 512, ApiLimit);
+        var history = deployment["history"]!.AsArray();
+        var states = history.Select(s => s!["state"]!.GetValue<string>()).ToList();
+        var sources = history.Select(s => s!["source"]!.GetValue<string>()).ToList();
+        var times = history.Select(s => s!["at"]!.GetValue<DateTimeOffset>()).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(states, Is.EqualTo(new[] { "pxe", "bootloader", "streaming" }), deployment.ToJsonString());
+            Assert.That(sources, Is.EqualTo(new[] { "dhcp", "boot-script", "disk" }), deployment.ToJsonString());
+            Assert.That(history[0]!["from"], Is.Null);
+            Assert.That(times, Is.Ordered, deployment.ToJsonString());
+            Assert.That(times[0], Is.EqualTo(deployment["startedAt"]!.GetValue<DateTimeOffset>()));
+            Assert.That(times[1], Is.LessThan(assignedAt), "the node reached its script before it was assigned");
+            Assert.That(times[2], Is.GreaterThanOrEqualTo(assignedAt), "it streamed only after the assignment");
+            Assert.That(deployment["endedAt"], Is.Null);
+            Assert.That(deployment["mode"]?.GetValue<string>(), Is.EqualTo("stream"), deployment.ToJsonString());
+            Assert.That(deployment["image"]?.GetValue<string>(), Is.EqualTo("marker"), deployment.ToJsonString());
+            Assert.That(deployment["progress"]!["blocksFetched"]!.GetValue<long>(), Is.GreaterThan(0));
+        });
+
+        // 6. The console shows the same: the node's state, and each transition in the history table.
+        var deploymentsPage = await api.ConsolePageAsync("/deployments");
+        Assert.That(deploymentsPage, Does.Contain($"<tr data-mac=\"{mac}\">"));
+        Assert.That(deploymentsPage, Does.Contain("data-field=\"state\">streaming</span>"));
+        foreach (var state in states)
+        {
+            Assert.That(deploymentsPage, Does.Contain($"\">{state}</span></td>"), $"the history table has no '{state}' row");
+        }
+        nodesPage = await api.ConsolePageAsync("/nodes");
+        Assert.That(nodesPage, Does.Contain("data-field=\"state\">streaming</span>").And.Contain("<strong>stream</strong>"));
+    }
+
+    private static DateTimeOffset TruncateToMs(DateTimeOffset t) => DateTimeOffset.FromUnixTimeMilliseconds(t.ToUnixTimeMilliseconds());
+
+    /// <summary>Asks until the answer satisfies <paramref name="done"/>; fails with the last answer after <paramref name="limit"/>.</summary>
+    private static async Task<JsonNode> Eventually(Func<Task<JsonNode>> ask, Func<JsonNode, bool> done, TimeSpan limit)
+    {
+        var watch = Stopwatch.StartNew();
+        while (true)
+        {
+            var answer = await ask();
+            if (done(answer))
+            {
+                return answer;
+            }
+            if (watch.Elapsed > limit)
+            {
+                Assert.Fail($"not reached within {limit.TotalSeconds} s; last answer: {answer.ToJsonString()}");
+            }
+            await Task.Delay(250);
+        }
+    }
+}
