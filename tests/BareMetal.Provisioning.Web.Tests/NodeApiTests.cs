@@ -149,6 +149,32 @@ public sealed class NodeApiTests
     }
 
     [Test]
+    public async Task NodeAssignedLocal_FetchingItsScript_GetsItsLocalDisk_AndItsDeploymentIsDone()
+    {
+        using var anon = _host.Anonymous();
+        await anon.GetStringAsync("/boot/52:54:00:aa:bb:03.ipxe");
+        await JsonAsync(await _client.PutAsJsonAsync("/api/v1/nodes/52:54:00:aa:bb:03/assignment", new { image = "tiny", mode = "local" }), HttpStatusCode.OK);
+
+        var script = await anon.GetStringAsync("/boot/52:54:00:aa:bb:03.ipxe");
+        Assert.That(script, Does.Contain("sanboot --no-describe --drive 0x80"));
+        var deployments = await JsonAsync(await _client.GetAsync("/api/v1/deployments/52:54:00:aa:bb:03"), HttpStatusCode.OK);
+        var current = deployments[0];
+        Assert.Multiple(() =>
+        {
+            Assert.That(current.GetProperty("state").GetString(), Is.EqualTo("done"));
+            Assert.That(current.GetProperty("mode").GetString(), Is.EqualTo("local"));
+            Assert.That(current.GetProperty("endedAt").ValueKind, Is.EqualTo(JsonValueKind.String));
+            Assert.That(current.GetProperty("history").EnumerateArray().Select(h => (h.GetProperty("state").GetString(), h.GetProperty("source").GetString(), h.GetProperty("detail").GetString())),
+                Is.EqualTo(new[] { ("bootloader", "boot-script", "boot script"), ("done", "boot-script", "boots its local disk") }));
+        });
+
+        // Its next boot is a new deployment that ends the same way.
+        await anon.GetStringAsync("/boot/52:54:00:aa:bb:03.ipxe");
+        deployments = await JsonAsync(await _client.GetAsync("/api/v1/deployments/52:54:00:aa:bb:03"), HttpStatusCode.OK);
+        Assert.That(deployments.EnumerateArray().Select(d => d.GetProperty("state").GetString()), Is.EqualTo(new[] { "done", "done" }));
+    }
+
+    [Test]
     public async Task BootScript_BadNames_Are404()
     {
         using var anon = _host.Anonymous();

@@ -19,6 +19,11 @@ public sealed class BootScriptService(INodeRegistry nodes, IImageCatalog catalog
         var m = Macs.Require(mac);
         var (node, _) = await nodes.RegisterContactAsync(new HttpBootContact(m, remoteAddress), cancellationToken);
         await deployments.RecordAsync(m, new DeploymentEvent(DeploymentEventKind.BootScriptFetched, Message: "boot script"), cancellationToken);
+        if (node.Mode == NodeMode.Local)
+        {
+            // Nothing of ours sees a local boot go on: handing the node its local disk ends this deployment.
+            await deployments.RecordAsync(m, new DeploymentEvent(DeploymentEventKind.BootScriptFetched, Message: "boots its local disk", HandsOffToLocalDisk: true), cancellationToken);
+        }
         CatalogImage? image = null;
         if (node.ImageName is { } name && node.Mode != NodeMode.None)
         {
