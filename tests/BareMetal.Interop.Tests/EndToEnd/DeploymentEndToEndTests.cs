@@ -39,22 +39,8 @@ public class DeploymentEndToEndTests
         await using var h = QemuPxeHarness.Create();
         using var data = new TempDir("e2e-deploy");
         using var work = new TempDir("e2e-image");
-        var password = Convert.ToBase64String(RandomNumberGenerator.GetBytes(18));
-        var host = IPAddress.Parse(h.HostAddress);
-        await using var server = new BareMetalServer(new ServeOptions
-        {
-            DataDirectory = data.Path,
-            Http = new IPEndPoint(host, 8080),
-            Tftp = new IPEndPoint(host, 69),
-            Nbd = null,
-            Iscsi = null,
-            Dhcp = DhcpMode.Full,
-            DhcpInterface = h.HostInterface,
-            DhcpRange = (IPAddress.Parse($"10.213.{h.Subnet}.100"), IPAddress.Parse($"10.213.{h.Subnet}.120")),
-            AdminPassword = password,
-            LogToConsole = false,
-        });
-        await server.StartAsync(CancellationToken.None);
+        var password = NewPassword();
+        await using var server = await StartServerAsync(h, data.Path, password);
         using var api = await ServerApi.LogInAsync(server.HttpAddress!, password);
 
         // 1. The image: a tiny raw disk whose boot sector prints a marker on COM1, uploaded like any image.
@@ -136,10 +122,99 @@ public class DeploymentEndToEndTests
         Assert.That(nodesPage, Does.Contain("data-field=\"state\">streaming</span>").And.Contain("<strong>stream</strong>"));
     }
 
+    [Test]
+    public async Task BiosNode_AssignedLocalAfterStreaming_RebootsIntoItsOwnDisk_AndTheDeploymentIsDone()
+    {
+        await using var h = QemuPxeHarness.Create();
+        using var data = new TempDir("e2e-local");
+        using var work = new TempDir("e2e-local-image");
+        var password = NewPassword();
+        await using var server = await StartServerAsync(h, data.Path, password);
+        using var api = await ServerApi.LogInAsync(server.HttpAddress!, password);
+        var streamed = $"BareMetal streamed {Guid.NewGuid():N}";
+        var image = work.File("image.img");
+        MarkerBootDisk.Write(image, streamed);
+        await api.UploadImageAsync(image, "marker", "marker disk");
+        // The machine's own disk prints a different marker: seeing it proves the node booted locally.
+        var local = $"BareMetal local disk {Guid.NewGuid():N}";
+        var ownDisk = work.File("own-disk.img");
+        MarkerBootDisk.Write(ownDisk, local);
+
+        // Network first (-boot n): unassigned it waits; assigned stream, it boots the image, not its disk.
+        var mac = QemuPxeHarness.Mac;
+        h.StartQemu(QemuFirmware.Bios, QemuLimit, ownDisk);
+        var waiting = $"BareMetal: node {mac} {BootScriptRenderer.NotAssignedMarker}";
+        Assert.That(await h.WaitForSerial(waiting, FirstScriptLimit), Is.True, $"no '{waiting}' on the serial console:\n{h.SerialTail()}");
+        await api.AssignAsync(mac, "marker", "stream");
+        Assert.That(await h.WaitForSerial(streamed, StreamLimit), Is.True, $"the streamed image's marker never appeared:\n{h.SerialTail()}");
+        Assert.That(h.SerialTail(), Does.Not.Contain(local));
+        var first = await Eventually(async () => (await api.DeploymentsAsync(mac))[0]!, d => d["state"]?.GetValue<string>() == "streaming", ApiLimit);
+
+        // Assigned local, then power-cycled: a new boot (our DHCP sees it) whose script sends it to drive 0x80.
+        var assigned = await api.AssignAsync(mac, "marker", "local");
+        Assert.That(assigned["mode"]?.GetValue<string>(), Is.EqualTo("local"));
+        await h.PowerOffAsync();
+        h.StartQemu(QemuFirmware.Bios, QemuLimit, ownDisk);
+        Assert.That(await h.WaitForSerial(local, FirstScriptLimit), Is.True, $"the local disk's marker never appeared:\n{h.SerialTail()}");
+        var serial = h.SerialTail();
+        Assert.That(serial, Does.Contain($"BareMetal: node {mac} boots its local disk").And.Not.Contain(streamed));
+
+        var deployments = await Eventually(async () => await api.DeploymentsAsync(mac), d => d[0]?["state"]?.GetValue<string>() == "done", ApiLimit);
+        var second = deployments[0]!;
+        var previous = deployments[1]!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(second["history"]!.AsArray().Select(s => s!["state"]!.GetValue<string>()), Is.EqualTo(new[] { "pxe", "bootloader", "done" }), second.ToJsonString());
+            Assert.That(second["history"]!.AsArray().Select(s => s!["source"]!.GetValue<string>()), Is.EqualTo(new[] { "dhcp", "boot-script", "boot-script" }), second.ToJsonString());
+            Assert.That(second["mode"]?.GetValue<string>(), Is.EqualTo("local"));
+            Assert.That(second["endedAt"]?.GetValue<DateTimeOffset>(), Is.EqualTo(second["history"]![2]!["at"]!.GetValue<DateTimeOffset>()));
+            Assert.That(second["progress"]!["bytesStreamed"]!.GetValue<long>(), Is.Zero, "a local boot reads nothing from us");
+            Assert.That(previous["id"]!.GetValue<long>(), Is.EqualTo(first["id"]!.GetValue<long>()));
+            Assert.That(previous["state"]?.GetValue<string>(), Is.EqualTo("streaming"));
+            Assert.That(previous["mode"]?.GetValue<string>(), Is.EqualTo("stream"));
+            Assert.That(previous["endedAt"]?.GetValue<DateTimeOffset>(), Is.LessThanOrEqualTo(second["startedAt"]!.GetValue<DateTimeOffset>()));
+        });
+        var page = await api.ConsolePageAsync("/deployments");
+        Assert.That(page, Does.Contain("data-field=\"state\">done</span>").And.Contain("\">done</span></td>"));
+    }
+
+    private static string NewPassword() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(18));
+
+    /// <summary>The whole server on the harness's boot network: full DHCP on its interface, TFTP on 69, HTTP on 8080; no NBD/iSCSI.</summary>
+    private static async Task<BareMetalServer> StartServerAsync(QemuPxeHarness h, string dataDirectory, string password)
+    {
+        var host = IPAddress.Parse(h.HostAddress);
+        var server = new BareMetalServer(new ServeOptions
+        {
+            DataDirectory = dataDirectory,
+            Http = new IPEndPoint(host, 8080),
+            // Firmware asks TFTP on port 69 of the server DHCP names.
+            Tftp = new IPEndPoint(host, 69),
+            Nbd = null,
+            Iscsi = null,
+            Dhcp = DhcpMode.Full,
+            DhcpInterface = h.HostInterface,
+            DhcpRange = (IPAddress.Parse($"10.213.{h.Subnet}.100"), IPAddress.Parse($"10.213.{h.Subnet}.120")),
+            AdminPassword = password,
+            LogToConsole = false,
+        });
+        try
+        {
+            await server.StartAsync(CancellationToken.None);
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+        return server;
+    }
+
     private static DateTimeOffset TruncateToMs(DateTimeOffset t) => DateTimeOffset.FromUnixTimeMilliseconds(t.ToUnixTimeMilliseconds());
 
     /// <summary>Asks until the answer satisfies <paramref name="done"/>; fails with the last answer after <paramref name="limit"/>.</summary>
-    private static async Task<JsonNode> Eventually(Func<Task<JsonNode>> ask, Func<JsonNode, bool> done, TimeSpan limit)
+    private static async Task<T> Eventually<T>(Func<Task<T>> ask, Func<T, bool> done, TimeSpan limit)
+        where T : JsonNode
     {
         var watch = Stopwatch.StartNew();
         while (true)
