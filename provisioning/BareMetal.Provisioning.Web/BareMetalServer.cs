@@ -52,6 +52,7 @@ public sealed partial class BareMetalServer : IAsyncDisposable
     private ProvisioningDatabase? _db;
     private ProgressPump? _pump;
     private ILogger? _log;
+    private System.Net.IPEndPoint? _iscsiEndPoint;
     private Serilog.Core.Logger? _serilog;
     private SerilogLoggerFactory? _loggers;
 
@@ -250,7 +251,8 @@ public sealed partial class BareMetalServer : IAsyncDisposable
             {
                 return Results.Problem(statusCode: 404, title: "Not a boot script", detail: "boot scripts are named /boot/{mac}.ipxe, e.g. /boot/52:54:00:12:34:56.ipxe");
             }
-            var script = await scripts.RenderAsync(mac, NodeBaseUrl(ctx), ctx.Connection.RemoteIpAddress?.ToString(), ctx.RequestAborted);
+            var baseUrl = NodeBaseUrl(ctx);
+            var script = await scripts.RenderAsync(mac, baseUrl, ctx.Connection.RemoteIpAddress?.ToString(), IscsiPortalFor(baseUrl), ctx.RequestAborted);
             return Results.Text(script, "text/plain");
         });
         BlockHttpExport.Map(web, _exports!);
@@ -268,6 +270,22 @@ public sealed partial class BareMetalServer : IAsyncDisposable
     /// </summary>
     private string NodeBaseUrl(HttpContext ctx) =>
         _options.PublicBaseUrl?.TrimEnd('/') ?? (ctx.Request.Host.HasValue ? $"{ctx.Request.Scheme}://{ctx.Request.Host}" : BaseUrl);
+
+    /// <summary>
+    /// Our iSCSI portal as a node that reached HTTP at <paramref name="nodeBaseUrl"/> dials it: the
+    /// target's own address, or that same host when the target listens on every address; null when off.
+    /// </summary>
+    private IscsiPortal? IscsiPortalFor(string nodeBaseUrl)
+    {
+        if (_iscsiEndPoint is not { } ep)
+        {
+            return null;
+        }
+        var host = ep.Address.Equals(System.Net.IPAddress.Any) || ep.Address.Equals(System.Net.IPAddress.IPv6Any)
+            ? new Uri(nodeBaseUrl).Host
+            : ep.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{ep.Address}]" : ep.Address.ToString();
+        return new IscsiPortal(host, ep.Port, IscsiTargetNames.Prefix);
+    }
 
     /// <summary>
     /// Sets the admin password from the flag or environment (replacing a stored one), or generates one
@@ -307,6 +325,7 @@ public sealed partial class BareMetalServer : IAsyncDisposable
             var iscsi = new IscsiServer(_exports!, logger: loggers.CreateLogger("iscsi"));
             _services.Add(iscsi);
             iscsi.Start(iscsiEndPoint);
+            _iscsiEndPoint = iscsi.LocalEndPoint;
             lines.Add($"iscsi iscsi://{ServeOptions.FormatEndPoint(iscsi.LocalEndPoint)}/{IscsiTargetNames.Prefix}{{name}}[@node]/0");
         }
         if (_options.Tftp is { } tftpEndPoint)
