@@ -82,11 +82,10 @@ public class DeploymentEndToEndTests
         var assignedAt = TruncateToMs(DateTimeOffset.UtcNow);
         var assigned = await api.AssignAsync(mac, "marker", "stream");
         Assert.That((assigned["mode"]?.GetValue<string>(), assigned["image"]?.GetValue<string>()), Is.EqualTo(("stream", "marker")));
-        var streaming = $"BareMetal: streaming {server.BaseUrl}/disk/marker.v1@525400b00701";
-        Assert.That(await h.WaitForSerial(streaming, StreamLimit), Is.True, $"no '{streaming}' on the serial console:\n{h.SerialTail()}");
 
         // 4. The image's own boot sector ran: iPXE read it over HTTP from the node's overlay export.
         Assert.That(await h.WaitForSerial(marker, StreamLimit), Is.True, $"the disk's marker '{marker}' never appeared:\n{h.SerialTail()}");
+        Assert.That(Unwrapped(h), Does.Contain($"BareMetal: streaming {server.BaseUrl}/disk/marker.v1@525400b00701"));
 
         // 5. The deployment: pxe (DHCP) -> bootloader (script) -> streaming (disk reads), in time order.
         var deployment = await Eventually(async () => (await api.DeploymentsAsync(mac))[0]!,
@@ -178,10 +177,50 @@ public class DeploymentEndToEndTests
         Assert.That(page, Does.Contain("data-field=\"state\">done</span>").And.Contain("\">done</span></td>"));
     }
 
+    [Test]
+    public async Task BiosNode_WithStreamProtocolIscsi_SanbootsItsOverlayFromOurIscsiTarget()
+    {
+        await using var h = QemuPxeHarness.Create();
+        using var data = new TempDir("e2e-iscsi");
+        using var work = new TempDir("e2e-iscsi-image");
+        var password = NewPassword();
+        await using var server = await StartServerAsync(h, data.Path, password, iscsi: true);
+        using var api = await ServerApi.LogInAsync(server.HttpAddress!, password);
+        var settings = await api.SetSettingAsync("boot.stream.protocol", "iscsi");
+        Assert.That(settings["boot.stream.protocol"]?.GetValue<string>(), Is.EqualTo("iscsi"));
+        var marker = $"BareMetal over iSCSI {Guid.NewGuid():N}";
+        var disk = work.File("marker.img");
+        MarkerBootDisk.Write(disk, marker);
+        await api.UploadImageAsync(disk, "marker", "marker disk");
+
+        var mac = QemuPxeHarness.Mac;
+        h.StartQemu(QemuFirmware.Bios, QemuLimit);
+        var waiting = $"BareMetal: node {mac} {BootScriptRenderer.NotAssignedMarker}";
+        Assert.That(await h.WaitForSerial(waiting, FirstScriptLimit), Is.True, $"no '{waiting}' on the serial console:\n{h.SerialTail()}");
+        await api.AssignAsync(mac, "marker", "stream");
+        Assert.That(await h.WaitForSerial(marker, StreamLimit), Is.True, $"the disk's marker '{marker}' never appeared:\n{h.SerialTail()}");
+        Assert.That(Unwrapped(h), Does.Contain($"BareMetal: streaming iscsi:{h.HostAddress}::3260:0:iqn.2026-11.dev.baremetal:marker.v1:525400b00701"));
+
+        // The reads went through the node's overlay export (the same counters as HTTP), and it shows.
+        var deployment = await Eventually(async () => (await api.DeploymentsAsync(mac))[0]!,
+            d => d["state"]?.GetValue<string>() == "streaming" && d["progress"]?["bytesStreamed"]?.GetValue<long>() >= 512, ApiLimit);
+        var history = deployment["history"]!.AsArray();
+        Assert.Multiple(() =>
+        {
+            Assert.That(history.Select(s => s!["state"]!.GetValue<string>()), Is.EqualTo(new[] { "pxe", "bootloader", "streaming" }), deployment.ToJsonString());
+            Assert.That(history[2]!["detail"]?.GetValue<string>(), Is.EqualTo("marker.v1@525400b00701"));
+            Assert.That((deployment["mode"]?.GetValue<string>(), deployment["image"]?.GetValue<string>()), Is.EqualTo(("stream", "marker")));
+        });
+        Assert.That(await api.ConsolePageAsync("/deployments"), Does.Contain("data-field=\"state\">streaming</span>"));
+    }
+
+    /// <summary>The serial console without line breaks: iPXE wraps long lines at 80 columns.</summary>
+    private static string Unwrapped(QemuPxeHarness h) => File.ReadAllText(h.SerialLog).Replace("\r", "", StringComparison.Ordinal).Replace("\n", "", StringComparison.Ordinal);
+
     private static string NewPassword() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(18));
 
-    /// <summary>The whole server on the harness's boot network: full DHCP on its interface, TFTP on 69, HTTP on 8080; no NBD/iSCSI.</summary>
-    private static async Task<BareMetalServer> StartServerAsync(QemuPxeHarness h, string dataDirectory, string password)
+    /// <summary>The whole server on the harness's boot network: full DHCP on its interface, TFTP on 69, HTTP on 8080, iSCSI on 3260 when asked; no NBD.</summary>
+    private static async Task<BareMetalServer> StartServerAsync(QemuPxeHarness h, string dataDirectory, string password, bool iscsi = false)
     {
         var host = IPAddress.Parse(h.HostAddress);
         var server = new BareMetalServer(new ServeOptions
@@ -191,7 +230,7 @@ public class DeploymentEndToEndTests
             // Firmware asks TFTP on port 69 of the server DHCP names.
             Tftp = new IPEndPoint(host, 69),
             Nbd = null,
-            Iscsi = null,
+            Iscsi = iscsi ? new IPEndPoint(host, 3260) : null,
             Dhcp = DhcpMode.Full,
             DhcpInterface = h.HostInterface,
             DhcpRange = (IPAddress.Parse($"10.213.{h.Subnet}.100"), IPAddress.Parse($"10.213.{h.Subnet}.120")),

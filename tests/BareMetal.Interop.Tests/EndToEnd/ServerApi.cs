@@ -74,6 +74,10 @@ public sealed class ServerApi : IDisposable
     public async Task<JsonNode> AssignAsync(string mac, string image, string mode) =>
         await Json(await _bearer.PutAsJsonAsync($"/api/v1/nodes/{mac}/assignment", new { image, mode }), HttpStatusCode.OK);
 
+    /// <summary>PUT /api/v1/settings with one pair; answers every setting.</summary>
+    public async Task<JsonNode> SetSettingAsync(string key, string value) =>
+        await Json(await _bearer.PutAsJsonAsync("/api/v1/settings", new Dictionary<string, string> { [key] = value }), HttpStatusCode.OK);
+
     /// <summary>GET /api/v1/deployments/{mac}: that node's deployments, newest first, with history.</summary>
     public async Task<JsonArray> DeploymentsAsync(string mac) =>
         (await Json(await _bearer.GetAsync($"/api/v1/deployments/{mac}?limit=10"), HttpStatusCode.OK)).AsArray();
