@@ -214,6 +214,45 @@ public class DeploymentEndToEndTests
         Assert.That(await api.ConsolePageAsync("/deployments"), Does.Contain("data-field=\"state\">streaming</span>"));
     }
 
+    [Test]
+    public async Task UefiNode_NativePxeThenIpxe_SanbootsAnEfiSystemPartitionOverHttp_AndRunsItsBootloader()
+    {
+        await using var h = QemuPxeHarness.Create();
+        using var data = new TempDir("e2e-uefi");
+        using var work = new TempDir("e2e-uefi-image");
+        var password = NewPassword();
+        await using var server = await StartServerAsync(h, data.Path, password);
+        using var api = await ServerApi.LogInAsync(server.HttpAddress!, password);
+        var marker = $"BareMetal UEFI {Guid.NewGuid():N}";
+        var disk = work.File("esp.img");
+        UefiMarkerBootDisk.Write(disk, marker);
+        await api.UploadImageAsync(disk, "esp", "UEFI marker disk");
+
+        // EDK2's own PXE fetches ipxe.efi over our TFTP; iPXE then gets the wait-and-retry script.
+        var mac = QemuPxeHarness.Mac;
+        h.StartQemu(QemuFirmware.UefiNativePxe, QemuLimit);
+        var waiting = $"BareMetal: node {mac} {BootScriptRenderer.NotAssignedMarker}";
+        Assert.That(await h.WaitForSerial(waiting, FirstScriptLimit), Is.True, $"no '{waiting}' on the serial console:\n{h.SerialTail()}");
+        var node = (await api.NodesAsync()).Single(n => n?["mac"]?.GetValue<string>() == mac)!;
+        Assert.That(node["architecture"]?.GetValue<string>(), Does.StartWith("Efi"), node.ToJsonString());
+        await api.AssignAsync(mac, "esp", "stream");
+
+        // iPXE's UEFI sanboot exposes the HTTP disk as a block device; the firmware's FAT driver reads
+        // the ESP through it and starts \EFI\BOOT\BOOTX64.EFI, which prints the marker.
+        Assert.That(await h.WaitForSerial(marker, StreamLimit), Is.True, $"the ESP's marker '{marker}' never appeared:\n{h.SerialTail()}");
+        Assert.That(Unwrapped(h), Does.Contain($"BareMetal: streaming {server.BaseUrl}/disk/esp.v1@525400b00701"));
+        var deployment = await Eventually(async () => (await api.DeploymentsAsync(mac))[0]!,
+            d => d["state"]?.GetValue<string>() == "streaming" && d["progress"]?["bytesStreamed"]?.GetValue<long>() >= 4096, ApiLimit);
+        var history = deployment["history"]!.AsArray();
+        Assert.Multiple(() =>
+        {
+            Assert.That(history.Select(s => s!["state"]!.GetValue<string>()), Is.EqualTo(new[] { "pxe", "bootloader", "streaming" }), deployment.ToJsonString());
+            Assert.That(history.Select(s => s!["source"]!.GetValue<string>()), Is.EqualTo(new[] { "dhcp", "tftp", "disk" }), "UEFI reached its boot loader over TFTP");
+            Assert.That((deployment["mode"]?.GetValue<string>(), deployment["image"]?.GetValue<string>()), Is.EqualTo(("stream", "esp")));
+        });
+        Assert.That(await api.ConsolePageAsync("/deployments"), Does.Contain("data-field=\"state\">streaming</span>"));
+    }
+
     /// <summary>The serial console without line breaks: iPXE wraps long lines at 80 columns.</summary>
     private static string Unwrapped(QemuPxeHarness h) => File.ReadAllText(h.SerialLog).Replace("\r", "", StringComparison.Ordinal).Replace("\n", "", StringComparison.Ordinal);
 
