@@ -78,6 +78,15 @@ public class DeploymentEndToEndTests
         var nodesPage = await api.ConsolePageAsync("/nodes");
         Assert.That(nodesPage, Does.Contain($"data-mac=\"{mac}\"").And.Contain("registered on contact").And.Contain("waits for an assignment"));
 
+        // Refused assignments change nothing; a reserved mode is accepted, and the node says why it still waits.
+        var missing = await api.AssignRefusedAsync(mac, "no-such-image", "stream", HttpStatusCode.NotFound);
+        Assert.That(missing["detail"]?.GetValue<string>(), Does.Contain("no-such-image"), missing.ToJsonString());
+        var badMode = await api.AssignRefusedAsync(mac, "marker", "sideways", HttpStatusCode.BadRequest);
+        Assert.That(badMode["detail"]?.GetValue<string>(), Does.Contain("sideways"), badMode.ToJsonString());
+        await api.AssignAsync(mac, "marker", "deploy");
+        var reserved = $"BareMetal: node {mac}: mode deploy is reserved"; // iPXE wraps the rest at 80 columns
+        Assert.That(await h.WaitForSerial(reserved, StreamLimit), Is.True, $"no '{reserved}' on the serial console:\n{h.SerialTail()}");
+
         // 3. Assign it; no reboot: its retry loop fetches the script again and now gets `sanboot`.
         var assignedAt = TruncateToMs(DateTimeOffset.UtcNow);
         var assigned = await api.AssignAsync(mac, "marker", "stream");

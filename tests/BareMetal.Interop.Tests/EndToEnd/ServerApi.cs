@@ -74,6 +74,18 @@ public sealed class ServerApi : IDisposable
     public async Task<JsonNode> AssignAsync(string mac, string image, string mode) =>
         await Json(await _bearer.PutAsJsonAsync($"/api/v1/nodes/{mac}/assignment", new { image, mode }), HttpStatusCode.OK);
 
+    /// <summary>PUT /api/v1/nodes/{mac}/assignment that must be refused: answers the problem details (RFC 7807).</summary>
+    public async Task<JsonNode> AssignRefusedAsync(string mac, string image, string mode, HttpStatusCode expected)
+    {
+        using var response = await _bearer.PutAsJsonAsync($"/api/v1/nodes/{mac}/assignment", new { image, mode });
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.That(response.StatusCode, Is.EqualTo(expected), body);
+        Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"), body);
+        var problem = JsonNode.Parse(body) ?? throw new AssertionException("null problem");
+        Assert.That(problem["status"]?.GetValue<int>(), Is.EqualTo((int)expected), body);
+        return problem;
+    }
+
     /// <summary>PUT /api/v1/settings with one pair; answers every setting.</summary>
     public async Task<JsonNode> SetSettingAsync(string key, string value) =>
         await Json(await _bearer.PutAsJsonAsync("/api/v1/settings", new Dictionary<string, string> { [key] = value }), HttpStatusCode.OK);
