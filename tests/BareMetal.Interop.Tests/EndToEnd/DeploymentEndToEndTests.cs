@@ -58,7 +58,9 @@ public class DeploymentEndToEndTests
             Assert.That(image["exportName"]?.GetValue<string>(), Is.EqualTo("marker.v1"));
         });
 
-        // 2. An unknown node boots: our DHCP, then the wait-and-retry script over our HTTP.
+        // 2. An unknown node boots: our DHCP, then the wait-and-retry script over our HTTP. The console's
+        //    live feed is open from before its first packet.
+        await using var feed = await api.OpenChangeFeedAsync();
         var mac = QemuPxeHarness.Mac;
         h.StartQemu(QemuFirmware.Bios, QemuLimit);
         var waiting = $"BareMetal: node {mac} {BootScriptRenderer.NotAssignedMarker}";
@@ -118,7 +120,13 @@ public class DeploymentEndToEndTests
             Assert.That(deployment["progress"]!["blocksFetched"]!.GetValue<long>(), Is.GreaterThan(0));
         });
 
-        // 6. The console shows the same: the node's state, and each transition in the history table.
+        // 6. The console shows the same: live (each move reached the SSE feed as it happened) and on its
+        //    pages (the node's state, and each transition in the history table).
+        var live = Events(feed, "deployment", mac).Select(d => d["state"]!.GetValue<string>()).ToList();
+        Assert.That(live, Is.EqualTo(new[] { "pxe", "bootloader", "streaming" }), "deployment events on the live feed");
+        var added = Events(feed, "node", mac).FirstOrDefault();
+        Assert.That(added?["architecture"]?.GetValue<string>(), Is.EqualTo("IntelX86Pc"), "the new node reached the live feed");
+        Assert.That(Events(feed, "deployment", mac)[^1]["progress"]!["bytesStreamed"]!.GetValue<long>(), Is.GreaterThan(0), "the move to streaming carries the bytes read");
         var deploymentsPage = await api.ConsolePageAsync("/deployments");
         Assert.That(deploymentsPage, Does.Contain($"<tr data-mac=\"{mac}\">"));
         Assert.That(deploymentsPage, Does.Contain("data-field=\"state\">streaming</span>"));
@@ -260,6 +268,13 @@ public class DeploymentEndToEndTests
             Assert.That((deployment["mode"]?.GetValue<string>(), deployment["image"]?.GetValue<string>()), Is.EqualTo(("stream", "esp")));
         });
         Assert.That(await api.ConsolePageAsync("/deployments"), Does.Contain("data-field=\"state\">streaming</span>"));
+    }
+
+    /// <summary>The node or deployment objects of the feed's events named <paramref name="name"/> for <paramref name="mac"/>, in order.</summary>
+    private static List<JsonNode> Events(ChangeFeed feed, string name, string mac)
+    {
+        var member = name == "node" ? "node" : "deployment";
+        return [.. feed.Events.Where(e => e.Event == name && e.Data["mac"]?.GetValue<string>() == mac).Select(e => e.Data[member]!)];
     }
 
     /// <summary>The serial console without line breaks: iPXE wraps long lines at 80 columns.</summary>

@@ -20,10 +20,15 @@ public sealed class ServerApi : IDisposable
     private readonly HttpClient _cookie;
     private readonly HttpClient _bearer;
 
+    private readonly HttpClient _feed;
+
     private ServerApi(HttpClient cookie, HttpClient bearer)
     {
         _cookie = cookie;
         _bearer = bearer;
+        // A stream that stays open for the whole test: no overall timeout, only the per-read ones.
+        _feed = new HttpClient { BaseAddress = bearer.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
+        _feed.DefaultRequestHeaders.Authorization = bearer.DefaultRequestHeaders.Authorization;
     }
 
     /// <summary>POST /api/v1/session with the password, then POST /api/v1/tokens with the cookie and its CSRF token.</summary>
@@ -94,6 +99,9 @@ public sealed class ServerApi : IDisposable
     public async Task<JsonArray> DeploymentsAsync(string mac) =>
         (await Json(await _bearer.GetAsync($"/api/v1/deployments/{mac}?limit=10"), HttpStatusCode.OK)).AsArray();
 
+    /// <summary>The live change feed (SSE), as the console's pages subscribe to it; with the bearer token.</summary>
+    public Task<ChangeFeed> OpenChangeFeedAsync() => ChangeFeed.OpenAsync(_feed);
+
     /// <summary>A console page as the logged-in browser gets it (session cookie); the HTML text.</summary>
     public async Task<string> ConsolePageAsync(string path)
     {
@@ -123,6 +131,7 @@ public sealed class ServerApi : IDisposable
 
     public void Dispose()
     {
+        _feed.Dispose();
         _cookie.Dispose();
         _bearer.Dispose();
     }
