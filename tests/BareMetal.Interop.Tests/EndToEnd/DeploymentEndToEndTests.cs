@@ -17,6 +17,8 @@ namespace BareMetal.Interop.Tests.EndToEnd;
 /// and registers itself, it is assigned the image in stream mode, its wait-and-retry script picks the
 /// assignment up without a reboot, iPXE sanboots the node's overlay over HTTP from our block service,
 /// the image's own boot sector prints its marker, and the API and the console show the states.
+/// Variants: the same over iSCSI (setting boot.stream.protocol), a UEFI node (EDK2 PXE, iPXE, an EFI
+/// system partition), and a node assigned local after streaming that reboots into its own disk.
 /// </summary>
 [NonParallelizable]
 public class DeploymentEndToEndTests
@@ -199,16 +201,18 @@ public class DeploymentEndToEndTests
     {
         await using var h = QemuPxeHarness.Create();
         using var data = new TempDir("e2e-iscsi");
-        using var work = new TempDir("e2e-iscsi-image");
         var password = NewPassword();
         await using var server = await StartServerAsync(h, data.Path, password, iscsi: true);
         using var api = await ServerApi.LogInAsync(server.HttpAddress!, password);
         var settings = await api.SetSettingAsync("boot.stream.protocol", "iscsi");
         Assert.That(settings["boot.stream.protocol"]?.GetValue<string>(), Is.EqualTo("iscsi"));
+        // This time the image is imported from a path on the server (data/import), the other way in.
         var marker = $"BareMetal over iSCSI {Guid.NewGuid():N}";
-        var disk = work.File("marker.img");
+        var disk = Path.Combine(data.Path, "import", "marker.img");
         MarkerBootDisk.Write(disk, marker);
-        await api.UploadImageAsync(disk, "marker", "marker disk");
+        var sha256 = Hash.Sha256File(disk);
+        var image = await api.ImportImageAsync(disk, "marker");
+        Assert.That((image["exportName"]?.GetValue<string>(), image["sha256"]?.GetValue<string>()?.ToLowerInvariant()), Is.EqualTo(("marker.v1", sha256)));
 
         var mac = QemuPxeHarness.Mac;
         h.StartQemu(QemuFirmware.Bios, QemuLimit);

@@ -73,6 +73,10 @@ public sealed class ServerApi : IDisposable
         return await Json(await _bearer.PostAsync(url, content), HttpStatusCode.Created);
     }
 
+    /// <summary>POST /api/v1/images {path}: a file already on the server, under data/import or an import root.</summary>
+    public async Task<JsonNode> ImportImageAsync(string serverPath, string name) =>
+        await Json(await _bearer.PostAsJsonAsync("/api/v1/images", new { path = serverPath, name }), HttpStatusCode.Created);
+
     public async Task<JsonArray> NodesAsync() => (await Json(await _bearer.GetAsync("/api/v1/nodes"), HttpStatusCode.OK)).AsArray();
 
     /// <summary>PUT /api/v1/nodes/{mac}/assignment.</summary>
