@@ -28,7 +28,7 @@ public sealed class ProvisioningDatabase : IAsyncDisposable
         Accounts = accounts;
         Settings = settings;
         Events = events;
-        BootScripts = new BootScriptService(nodes, catalog, deployments);
+        BootScripts = new BootScriptService(nodes, catalog, deployments, settings);
     }
 
     public SqlDatabase Database { get; }

@@ -53,6 +53,7 @@ public sealed partial class BareMetalServer : IAsyncDisposable
     private ProgressPump? _pump;
     private ITftpFileProvider? _bootFiles;
     private ILogger? _log;
+    private System.Net.IPEndPoint? _iscsiEndPoint;
     private Serilog.Core.Logger? _serilog;
     private SerilogLoggerFactory? _loggers;
 
@@ -253,7 +254,7 @@ public sealed partial class BareMetalServer : IAsyncDisposable
     {
         web.MapGet("/healthz", () => Results.Text("ok\n"));
         web.MapGet("/metrics", () => Results.Text(_metrics!.Render(), "text/plain; version=0.0.4"));
-        BootFileRoutes.Map(web, _bootFiles!, NodeBaseUrl, RecordBootFileAsync);
+        BootFileRoutes.Map(web, _bootFiles!, RenderBootScriptAsync, RecordBootFileAsync);
         BlockHttpExport.Map(web, _exports!);
         var api = web.MapGroup("/api/v1");
         SessionRoutes.Map(api);
@@ -263,12 +264,36 @@ public sealed partial class BareMetalServer : IAsyncDisposable
         EventRoutes.Map(api);
     }
 
+    /// <summary>The node's iPXE script (registering the node if it is new), for <c>/boot/{mac}.ipxe</c>.</summary>
+    private Task<string> RenderBootScriptAsync(HttpContext ctx, string mac)
+    {
+        var baseUrl = NodeBaseUrl(ctx);
+        return ctx.RequestServices.GetRequiredService<BootScriptService>()
+            .RenderAsync(mac, baseUrl, ctx.Connection.RemoteIpAddress?.ToString(), IscsiPortalFor(baseUrl), ctx.RequestAborted);
+    }
+
     /// <summary>
     /// The base URL boot scripts embed: --public-url when given, else the scheme and Host the node itself
     /// used to reach us (so a node on 10.0.0.0/24 is sent to 10.0.0.1, not to 127.0.0.1).
     /// </summary>
     private string NodeBaseUrl(HttpContext ctx) =>
         _options.PublicBaseUrl?.TrimEnd('/') ?? (ctx.Request.Host.HasValue ? $"{ctx.Request.Scheme}://{ctx.Request.Host}" : BaseUrl);
+
+    /// <summary>
+    /// Our iSCSI portal as a node that reached HTTP at <paramref name="nodeBaseUrl"/> dials it: the
+    /// target's own address, or that same host when the target listens on every address; null when off.
+    /// </summary>
+    private IscsiPortal? IscsiPortalFor(string nodeBaseUrl)
+    {
+        if (_iscsiEndPoint is not { } ep)
+        {
+            return null;
+        }
+        var host = ep.Address.Equals(System.Net.IPAddress.Any) || ep.Address.Equals(System.Net.IPAddress.IPv6Any)
+            ? new Uri(nodeBaseUrl).Host
+            : ep.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{ep.Address}]" : ep.Address.ToString();
+        return new IscsiPortal(host, ep.Port, IscsiTargetNames.Prefix);
+    }
 
     /// <summary>
     /// Sets the admin password from the flag or environment (replacing a stored one), or generates one
@@ -308,6 +333,7 @@ public sealed partial class BareMetalServer : IAsyncDisposable
             var iscsi = new IscsiServer(_exports!, logger: loggers.CreateLogger("iscsi"));
             _services.Add(iscsi);
             iscsi.Start(iscsiEndPoint);
+            _iscsiEndPoint = iscsi.LocalEndPoint;
             lines.Add($"iscsi iscsi://{ServeOptions.FormatEndPoint(iscsi.LocalEndPoint)}/{IscsiTargetNames.Prefix}{{name}}[@node]/0");
         }
         if (_options.Tftp is { } tftpEndPoint)

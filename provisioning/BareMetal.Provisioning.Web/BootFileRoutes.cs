@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Net;
-using BareMetal.Provisioning.Core.Boot;
 using BareMetal.Provisioning.Core.Nodes;
 using BareMetal.Pxe.Tftp.Files;
 using BareMetal.Pxe.Tftp.Wire;
@@ -21,12 +20,12 @@ internal static class BootFileRoutes
     private const int ChunkBytes = 64 * 1024;
 
     /// <param name="files">The boot files (shared with TFTP).</param>
-    /// <param name="baseUrl">The URL scripts embed for a request.</param>
+    /// <param name="script">Renders the script of a node (normalised MAC) for this request.</param>
     /// <param name="served">Called after a whole boot file went out: (client address, file name).</param>
-    public static void Map(WebApplication web, ITftpFileProvider files, Func<HttpContext, string> baseUrl, Func<string, string, Task> served)
+    public static void Map(WebApplication web, ITftpFileProvider files, Func<HttpContext, string, Task<string>> script, Func<string, string, Task> served)
     {
         // Nodes cannot log in: the routes are open. The script route registers a new node and says what to boot.
-        web.MapMethods("/boot/{file}", [HttpMethods.Get, HttpMethods.Head], async (string file, HttpContext ctx, BootScriptService scripts) =>
+        web.MapMethods("/boot/{file}", [HttpMethods.Get, HttpMethods.Head], async (string file, HttpContext ctx) =>
         {
             if (file.EndsWith(".ipxe", StringComparison.Ordinal))
             {
@@ -34,8 +33,7 @@ internal static class BootFileRoutes
                 {
                     return Results.Problem(statusCode: 404, title: "Not a boot script", detail: "boot scripts are named /boot/{mac}.ipxe, e.g. /boot/52:54:00:12:34:56.ipxe");
                 }
-                var script = await scripts.RenderAsync(mac, baseUrl(ctx), ctx.Connection.RemoteIpAddress?.ToString(), ctx.RequestAborted);
-                return Results.Text(script, "text/plain");
+                return Results.Text(await script(ctx, mac), "text/plain");
             }
             var client = new IPEndPoint(ctx.Connection.RemoteIpAddress ?? IPAddress.None, ctx.Connection.RemotePort);
             var opened = files.Open(new TftpFileRequest(file, client, TftpMode.Octet));

@@ -149,6 +149,71 @@ public sealed class NodeApiTests
     }
 
     [Test]
+    public async Task NodeAssignedLocal_FetchingItsScript_GetsItsLocalDisk_AndItsDeploymentIsDone()
+    {
+        using var anon = _host.Anonymous();
+        await anon.GetStringAsync("/boot/52:54:00:aa:bb:03.ipxe");
+        await JsonAsync(await _client.PutAsJsonAsync("/api/v1/nodes/52:54:00:aa:bb:03/assignment", new { image = "tiny", mode = "local" }), HttpStatusCode.OK);
+
+        var script = await anon.GetStringAsync("/boot/52:54:00:aa:bb:03.ipxe");
+        Assert.That(script, Does.Contain("sanboot --no-describe --drive 0x80"));
+        var deployments = await JsonAsync(await _client.GetAsync("/api/v1/deployments/52:54:00:aa:bb:03"), HttpStatusCode.OK);
+        var current = deployments[0];
+        Assert.Multiple(() =>
+        {
+            Assert.That(current.GetProperty("state").GetString(), Is.EqualTo("done"));
+            Assert.That(current.GetProperty("mode").GetString(), Is.EqualTo("local"));
+            Assert.That(current.GetProperty("endedAt").ValueKind, Is.EqualTo(JsonValueKind.String));
+            Assert.That(current.GetProperty("history").EnumerateArray().Select(h => (h.GetProperty("state").GetString(), h.GetProperty("source").GetString(), h.GetProperty("detail").GetString())),
+                Is.EqualTo(new[] { ("bootloader", "boot-script", "boot script"), ("done", "boot-script", "boots its local disk") }));
+        });
+
+        // Its next boot is a new deployment that ends the same way.
+        await anon.GetStringAsync("/boot/52:54:00:aa:bb:03.ipxe");
+        deployments = await JsonAsync(await _client.GetAsync("/api/v1/deployments/52:54:00:aa:bb:03"), HttpStatusCode.OK);
+        Assert.That(deployments.EnumerateArray().Select(d => d.GetProperty("state").GetString()), Is.EqualTo(new[] { "done", "done" }));
+    }
+
+    [Test]
+    public async Task StreamProtocolIscsi_WithTheTargetOff_MakesTheNodeWaitAndSayWhy()
+    {
+        using var anon = _host.Anonymous();
+        await anon.GetStringAsync("/boot/52:54:00:aa:bb:04.ipxe");
+        await JsonAsync(await _client.PutAsJsonAsync("/api/v1/nodes/52:54:00:aa:bb:04/assignment", new { image = "tiny", mode = "stream" }), HttpStatusCode.OK);
+        await JsonAsync(await _client.PutAsJsonAsync("/api/v1/settings", new Dictionary<string, string> { ["boot.stream.protocol"] = "iscsi" }), HttpStatusCode.OK);
+        try
+        {
+            var script = await anon.GetStringAsync("/boot/52:54:00:aa:bb:04.ipxe");
+            Assert.That(script, Does.Contain("boot.stream.protocol is iscsi but the iSCSI target is off").And.Not.Contain("sanboot"));
+            await Problem.AssertAsync(await _client.PutAsJsonAsync("/api/v1/settings", new Dictionary<string, string> { ["boot.stream.protocol"] = "nfs" }), HttpStatusCode.BadRequest, "boot.stream.protocol");
+        }
+        finally
+        {
+            await JsonAsync(await _client.PutAsJsonAsync("/api/v1/settings", new Dictionary<string, string> { ["boot.stream.protocol"] = "http" }), HttpStatusCode.OK);
+        }
+        Assert.That(await anon.GetStringAsync("/boot/52:54:00:aa:bb:04.ipxe"), Does.Contain("sanboot --no-describe http://"));
+    }
+
+    [Test]
+    public async Task StreamProtocolIscsi_SendsTheNodeToOurTarget_AtTheHostItUsedForHttp()
+    {
+        await using var host = await ApiHost.StartAsync(o => o with { Iscsi = new IPEndPoint(IPAddress.Any, 0) }, testServer: false);
+        using var client = await host.TokenClientAsync();
+        using (var r = await ApiHost.UploadAsync(client, "?name=tiny", File.ReadAllBytes(host.WriteRawImage("tiny.img"))))
+        {
+            Assert.That(r.StatusCode, Is.EqualTo(HttpStatusCode.Created));
+        }
+        await JsonAsync(await client.PutAsJsonAsync("/api/v1/settings", new Dictionary<string, string> { ["boot.stream.protocol"] = "iscsi" }), HttpStatusCode.OK);
+        using var anon = host.Anonymous();
+        await anon.GetStringAsync("/boot/52:54:00:aa:bb:05.ipxe");
+        await JsonAsync(await client.PutAsJsonAsync("/api/v1/nodes/52:54:00:aa:bb:05/assignment", new { image = "tiny", mode = "stream" }), HttpStatusCode.OK);
+        var script = await anon.GetStringAsync("/boot/52:54:00:aa:bb:05.ipxe");
+        var port = host.Server.Endpoints.Single(e => e.StartsWith("iscsi", StringComparison.Ordinal)).Split(':')[2].Split('/')[0];
+        Assert.That(port, Is.Not.EqualTo("0"));
+        Assert.That(script, Does.Contain($"sanboot --no-describe iscsi:127.0.0.1::{port}:0:iqn.2026-11.dev.baremetal:tiny.v1:525400aabb05\n"));
+    }
+
+    [Test]
     public async Task BootScript_BadNames_Are404()
     {
         using var anon = _host.Anonymous();

@@ -18,7 +18,8 @@ public static class BootScriptRenderer
 
     /// <summary>The script for <paramref name="node"/> (null = unknown) and its resolved image (null = none or gone).</summary>
     /// <param name="baseUrl">Our HTTP base as the node reaches it, e.g. "http://10.0.0.1:8080" (a trailing '/' is ignored).</param>
-    public static string Render(string mac, Node? node, CatalogImage? image, string baseUrl)
+    /// <param name="iscsi">Stream over iSCSI from this portal instead of HTTP range; null = HTTP.</param>
+    public static string Render(string mac, Node? node, CatalogImage? image, string baseUrl, IscsiPortal? iscsi = null)
     {
         ArgumentNullException.ThrowIfNull(mac);
         ArgumentNullException.ThrowIfNull(baseUrl);
@@ -30,7 +31,7 @@ public static class BootScriptRenderer
         return node.Mode switch
         {
             NodeMode.Local => Local(mac),
-            NodeMode.Stream when image is { Status: CatalogImageStatus.Ready } => Stream(DiskUrl(b, image, node)),
+            NodeMode.Stream when image is { Status: CatalogImageStatus.Ready } => Stream(iscsi is null ? DiskUrl(b, image, node) : iscsi.SanUri(image.ExportName, node.CompactMac)),
             NodeMode.Stream => Waiting(mac, b, $"image {Describe(node)} is not available"),
             _ => Waiting(mac, b, $"mode {node.Mode.ToString().ToLowerInvariant()} is reserved and not implemented yet"),
         };
@@ -58,7 +59,7 @@ public static class BootScriptRenderer
 
         """;
 
-    /// <summary>Boots the node from an HTTP-range export of its disk (iPXE `sanboot`).</summary>
+    /// <summary>Boots the node from its disk over HTTP range or iSCSI (iPXE `sanboot` takes either URI).</summary>
     public static string Stream(string diskUrl) =>
         $"""
         #!ipxe

@@ -8,6 +8,7 @@ namespace BareMetal.Provisioning.Core.Deployments;
 /// <param name="ReportedState">For <see cref="DeploymentEventKind.NodeReport"/> and <see cref="DeploymentEventKind.Manual"/>: the state claimed.</param>
 /// <param name="Message">Free text (an error, a file name); at most <see cref="MaxMessageLength"/> characters kept.</param>
 /// <param name="IsBootFirmware">For DHCP contacts: false when the sender is an OS DHCP client (does not start a deployment).</param>
+/// <param name="HandsOffToLocalDisk">For boot-script fetches: the script boots the node's local disk (local mode), which ends the boot as done.</param>
 public sealed record DeploymentEvent(
     DeploymentEventKind Kind,
     DeploymentState? ReportedState = null,
@@ -16,7 +17,8 @@ public sealed record DeploymentEvent(
     long? BlocksFetched = null,
     long? OverlayBytes = null,
     double? CopyPercent = null,
-    bool IsBootFirmware = true)
+    bool IsBootFirmware = true,
+    bool HandsOffToLocalDisk = false)
 {
     public const int MaxMessageLength = 1024;
 

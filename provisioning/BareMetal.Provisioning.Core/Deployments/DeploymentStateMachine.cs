@@ -12,7 +12,8 @@ namespace BareMetal.Provisioning.Core.Deployments;
 /// Observed events map as follows. A DHCP contact from boot firmware starts a new deployment unless
 /// one is still in Pxe/Bootloader (iPXE asks DHCP again after it is loaded: same boot); an OS's own
 /// DHCP is ignored. TFTP and the boot script move Pxe to Bootloader (the script alone starts a boot
-/// when DHCP is not ours). Disk reads move Bootloader to Streaming and later only update counters.
+/// when DHCP is not ours); a script that hands the node to its local disk (local mode) then moves
+/// Bootloader to Done. Disk reads move Bootloader to Streaming and later only update counters.
 /// Node reports and manual changes claim a state: it must be an allowed move (or the current state),
 /// else they are rejected; claiming Pxe starts a new deployment.
 /// </summary>
@@ -54,6 +55,11 @@ public static class DeploymentStateMachine
                     _ => new(TransitionAction.Ignore),
                 };
             case DeploymentEventKind.BootScriptFetched:
+                if (e.HandsOffToLocalDisk && current is DeploymentState.Bootloader)
+                {
+                    // Local mode: the script's `sanboot --drive 0x80` is the last thing we serve this boot.
+                    return new(TransitionAction.Move, DeploymentState.Done);
+                }
                 return current switch
                 {
                     DeploymentState.Pxe => new(TransitionAction.Move, DeploymentState.Bootloader),

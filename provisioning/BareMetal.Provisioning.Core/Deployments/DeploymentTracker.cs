@@ -45,6 +45,11 @@ public sealed class DeploymentTracker : IDeploymentTracker
             var latest = await LatestAsync(s, m, cancellationToken);
             var current = latest is { EndedAt: null } ? latest : null;
             decision = DeploymentStateMachine.Decide(current?.State, e);
+            // A node that waited unassigned and then re-fetched its script boots what it is assigned now,
+            // in the same boot (no new DHCP): the deployment says so from that fetch on.
+            var assignmentChanged = e.Kind == DeploymentEventKind.BootScriptFetched && current is not null
+                && decision.Action is TransitionAction.Move or TransitionAction.Stay
+                && await UpdateAssignmentAsync(s, current, node, now, cancellationToken);
             switch (decision.Action)
             {
                 case TransitionAction.Reject:
@@ -78,7 +83,7 @@ public sealed class DeploymentTracker : IDeploymentTracker
                     {
                         return new RecordResult(TransitionAction.Ignore, latest);
                     }
-                    if (!await UpdateProgressAsync(s, current.Id, e, now, cancellationToken))
+                    if (!await UpdateProgressAsync(s, current.Id, e, now, cancellationToken) && !assignmentChanged)
                     {
                         // Nothing changed: no write, no event (iPXE re-fetching its script every 10 s).
                         return new RecordResult(TransitionAction.Stay, current);
@@ -156,6 +161,18 @@ public sealed class DeploymentTracker : IDeploymentTracker
             "INSERT INTO deployment_transitions (deployment_id, seq, from_state, to_state, at, source, message) VALUES (@id, @seq, @from, @to, @at, @src, @msg)",
             cancellationToken, ("@id", id), ("@seq", checked((int)seq)), ("@from", from is { } f ? (int)f : null), ("@to", (int)to), ("@at", now),
             ("@src", (int)e.Kind), ("@msg", e.Message));
+    }
+
+    /// <summary>Copies the node's assignment (mode, image, pinned version) onto its deployment; false when it is already there.</summary>
+    private static async Task<bool> UpdateAssignmentAsync(DbSession s, Deployment current, Node node, long now, CancellationToken cancellationToken)
+    {
+        if (current.Mode == node.Mode && current.ImageName == node.ImageName && current.ImageVersion == node.ImageVersion)
+        {
+            return false;
+        }
+        await s.ExecuteAsync("UPDATE deployments SET mode = @mode, image_name = @img, image_version = @ver, updated_at = @now WHERE id = @id", cancellationToken,
+            ("@mode", (int)node.Mode), ("@img", node.ImageName), ("@ver", node.ImageVersion), ("@now", now), ("@id", current.Id));
+        return true;
     }
 
     /// <summary>Writes the counters the event carries; false when it carries none that differ.</summary>

@@ -23,6 +23,9 @@ public static class SettingKeys
     /// <summary>Boot file for ARM64 UEFI (none by default).</summary>
     public const string BootFileArm64 = "boot.file.arm64";
 
+    /// <summary>How stream-mode nodes reach their disk: "http" (range requests, the default) or "iscsi".</summary>
+    public const string BootStreamProtocol = "boot.stream.protocol";
+
     public const int MaxKeyLength = 64;
 
     public const int MaxValueLength = 4096;
@@ -58,6 +61,7 @@ public static class SettingKeys
             DhcpMode when value is not ("off" or "proxy" or "full") => "dhcp.mode is off, proxy or full",
             DhcpRange when value.Length > 0 && ParseRange(value) is null => $"dhcp.range '{value}': expected FIRST-LAST IPv4 addresses, e.g. 10.0.0.100-10.0.0.199",
             DhcpInterface when value.Any(c => c is '/' or ' ') || value.Length > 15 => $"dhcp.interface '{value}' is not a network interface name",
+            BootStreamProtocol when value is not ("http" or "iscsi") => "boot.stream.protocol is http or iscsi",
             BootFileBios or BootFileX64 or BootFileArm64 when value.Contains("..", StringComparison.Ordinal) || value.StartsWith('/') =>
                 $"{key} is a file name under the TFTP root (no '..', no leading '/')",
             _ => null,

@@ -24,6 +24,8 @@ public sealed class QemuPxeHarness : IAsyncDisposable
     private readonly NetworkNamespace _ns;
     private readonly TempDir _dir;
     private readonly List<Process> _processes = [];
+    private Process? _qemu;
+    private int _powerCycles;
 
     private QemuPxeHarness(NetworkNamespace ns, TempDir dir)
     {
@@ -70,19 +72,46 @@ public sealed class QemuPxeHarness : IAsyncDisposable
     }
 
     /// <summary>Starts QEMU (TCG, 256 MiB, e1000 NIC, boot from network) and returns at once.</summary>
-    public void StartQemu(QemuFirmware firmware, TimeSpan limit)
+    /// <param name="localDisk">A raw image to attach as the machine's own IDE disk (BIOS drive 0x80; opened with snapshot=on, never written).</param>
+    public void StartQemu(QemuFirmware firmware, TimeSpan limit, string? localDisk = null)
     {
         List<string> args = ["-accel", "tcg", "-m", "256", "-nographic", "-machine", "graphics=off", "-monitor", "none",
             "-netdev", $"tap,id=n0,ifname={Tap},script=no,downscript=no",
             "-device", firmware == QemuFirmware.UefiNativePxe ? $"virtio-net-pci,netdev=n0,mac={Mac},romfile=" : $"e1000,netdev=n0,mac={Mac}",
             "-boot", "n", "-serial", $"file:{SerialLog}"];
+        if (localDisk is not null)
+        {
+            args.AddRange(["-drive", $"file={localDisk},format=raw,if=ide,snapshot=on"]);
+        }
         if (firmware is QemuFirmware.Uefi or QemuFirmware.UefiNativePxe)
         {
             var ovmf = Peer.Require("/usr/share/ovmf/OVMF.fd", "ovmf");
             args.AddRange(["-bios", ovmf]);
         }
         var seconds = ((int)limit.TotalSeconds).ToString(CultureInfo.InvariantCulture);
-        StartInNamespace("timeout", [seconds, Peer.Require("qemu-system-x86_64", "qemu-system-x86"), .. args], "qemu");
+        _qemu = StartInNamespace("timeout", [seconds, Peer.Require("qemu-system-x86_64", "qemu-system-x86"), .. args], "qemu");
+    }
+
+    /// <summary>
+    /// Pulls the plug: kills QEMU and keeps its serial console as serial.N.log, so the next
+    /// <see cref="StartQemu"/> (the same machine powered on again: same MAC, same disks) starts a clean one.
+    /// </summary>
+    public async Task PowerOffAsync()
+    {
+        if (_qemu is null)
+        {
+            return;
+        }
+        if (!_qemu.HasExited)
+        {
+            _qemu.Kill(entireProcessTree: true);
+        }
+        await _qemu.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        _qemu = null;
+        if (File.Exists(SerialLog))
+        {
+            File.Move(SerialLog, _dir.File($"serial.{++_powerCycles}.log"));
+        }
     }
 
     /// <summary>Starts a long-running peer inside the namespace; it is killed on Dispose. Output goes to {name}.log.</summary>

@@ -25,6 +25,7 @@ public class SettingsStoreTests(StoreBackend backend) : StoreTestBase(backend)
     }
 
     [TestCase("dhcp.mode", "sometimes")]
+    [TestCase("boot.stream.protocol", "nbd")]
     [TestCase("boot.file.bios", "../../etc/shadow")]
     [TestCase("boot.file.x64", "/etc/shadow")]
     [TestCase("Upper.Case", "x")]

@@ -129,4 +129,34 @@ public class DeploymentTrackerTests(StoreBackend backend) : StoreTestBase(backen
         var after = await Db.Deployments.GetCurrentAsync(Mac);
         Assert.That((after!.UpdatedAt, after.History.Count), Is.EqualTo((before!.UpdatedAt, 1)));
     }
+
+    [Test]
+    public async Task AnAssignmentMadeWhileTheNodeWaits_ShowsOnItsDeployment_FromItsNextScriptFetch()
+    {
+        await Db.Nodes.UnassignAsync(Mac);
+        await At(0, new(DeploymentEventKind.DhcpContact));
+        await At(1, new(DeploymentEventKind.BootScriptFetched));
+        await Db.Nodes.AssignAsync(Mac, new NodeAssignment("img", 1, NodeMode.Stream));
+        var beforeFetch = await Db.Deployments.GetCurrentAsync(Mac);
+        Assert.That((beforeFetch!.Mode, beforeFetch.ImageName), Is.EqualTo((NodeMode.None, (string?)null)), "assigning alone does not rewrite a boot in progress");
+
+        // The wait-and-retry script asks again in the same boot (no DHCP) and gets `sanboot` this time.
+        var fetched = await At(10, new(DeploymentEventKind.BootScriptFetched));
+        var d = fetched.Deployment!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(fetched.Action, Is.EqualTo(TransitionAction.Stay));
+            Assert.That(d.Id, Is.EqualTo(beforeFetch.Id), "same boot, same deployment");
+            Assert.That((d.Mode, d.ImageName, d.ImageVersion), Is.EqualTo((NodeMode.Stream, "img", (int?)1)));
+            Assert.That(d.UpdatedAt, Is.EqualTo(Time.GetUtcNow()));
+            Assert.That(d.History.Select(h => h.To), Is.EqualTo(new[] { DeploymentState.Pxe, DeploymentState.Bootloader }));
+        });
+
+        // Re-assigning while it streams changes what its next boot gets, not what this one records.
+        await At(1, new(DeploymentEventKind.DiskRead, BytesStreamed: 512, BlocksFetched: 1));
+        await Db.Nodes.AssignAsync(Mac, new NodeAssignment("img", null, NodeMode.Local));
+        var streaming = await At(1, new(DeploymentEventKind.DiskRead, BytesStreamed: 4096, BlocksFetched: 2));
+        Assert.That((streaming.Deployment!.State, streaming.Deployment.Mode, streaming.Deployment.ImageVersion),
+            Is.EqualTo((DeploymentState.Streaming, NodeMode.Stream, (int?)1)));
+    }
 }

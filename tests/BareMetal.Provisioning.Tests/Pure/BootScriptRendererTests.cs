@@ -36,6 +36,16 @@ public class BootScriptRendererTests
     }
 
     [Test]
+    public void StreamNode_OverIscsi_SanbootsItsOverlaysTarget_WithAnIqnLegalName()
+    {
+        var portal = new IscsiPortal("10.0.0.1", 3260, "iqn.2026-11.dev.baremetal:");
+        var script = BootScriptRenderer.Render(Mac, NodeWith(NodeMode.Stream), Image(), "http://10.0.0.1:8080", portal);
+        Assert.That(script, Does.Contain("sanboot --no-describe iscsi:10.0.0.1::3260:0:iqn.2026-11.dev.baremetal:deb.v3:525400123456\n"));
+        Assert.That(script, Does.Not.Contain("@").And.Not.Contain("/disk/"));
+        Assert.That(BootScriptRenderer.Render(Mac, NodeWith(NodeMode.Local), null, "http://s", portal), Does.Contain("--drive 0x80"), "only stream mode reads a SAN disk");
+    }
+
+    [Test]
     public void StreamNode_WhoseImageIsGoneOrMissing_WaitsAndSaysWhy()
     {
         var gone = BootScriptRenderer.Render(Mac, NodeWith(NodeMode.Stream, version: 2), null, "http://s");

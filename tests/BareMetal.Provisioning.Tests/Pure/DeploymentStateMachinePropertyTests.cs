@@ -10,7 +10,9 @@ public class DeploymentStateMachinePropertyTests
         from kind in Gen.Elements(Enum.GetValues<DeploymentEventKind>())
         from claimed in Gen.Elements(Enum.GetValues<DeploymentState>().Select(s => (DeploymentState?)s).Append(null).ToArray())
         from firmware in Gen.Elements(true, false)
-        select new DeploymentEvent(kind, kind is DeploymentEventKind.NodeReport or DeploymentEventKind.Manual ? claimed : null, IsBootFirmware: firmware);
+        from local in Gen.Elements(true, false)
+        select new DeploymentEvent(kind, kind is DeploymentEventKind.NodeReport or DeploymentEventKind.Manual ? claimed : null, IsBootFirmware: firmware,
+            HandsOffToLocalDisk: local && kind == DeploymentEventKind.BootScriptFetched);
 
     [Test]
     public void AnySequenceOfEvents_OnlyEverMakesAllowedMoves()
@@ -64,6 +66,15 @@ public class DeploymentStateMachinePropertyTests
             }
             return true;
         }).QuickCheckThrowOnFailure();
+    }
+
+    [TestCase(DeploymentState.Bootloader, TransitionAction.Move, DeploymentState.Done)]
+    [TestCase(DeploymentState.Pxe, TransitionAction.Move, DeploymentState.Bootloader)]
+    [TestCase(DeploymentState.Streaming, TransitionAction.Start, DeploymentState.Bootloader)]
+    public void ALocalDiskScript_EndsTheBootOnlyOnceItReachedItsBootloader(DeploymentState current, TransitionAction action, DeploymentState to)
+    {
+        var d = DeploymentStateMachine.Decide(current, new DeploymentEvent(DeploymentEventKind.BootScriptFetched, HandsOffToLocalDisk: true));
+        Assert.That((d.Action, d.To), Is.EqualTo((action, (DeploymentState?)to)));
     }
 
     [Test]
