@@ -46,6 +46,12 @@ public sealed class NbdConnection : IDisposable
 
     private readonly Socket? _socket;
 
+    /// <summary>Requests in one receive that mark a client as pipelining.</summary>
+    private const int PipeliningBurst = 4;
+
+    /// <summary>Receives for which a pipelining client is still taken to be one.</summary>
+    private const int PipeliningMemory = 4096;
+
     /// <summary>Batches handed to the sending thread and not yet sent (blocking transmission only).</summary>
     private int _queuedBatches;
 
@@ -281,6 +287,7 @@ public sealed class NbdConnection : IDisposable
         leftover.CopyTo(buffer, 0);
         int start = 0, end = leftover.Length;
         var requestsThisReceive = 0;
+        var pipeliningCredit = 0;
         try
         {
             while (true)
@@ -345,10 +352,20 @@ public sealed class NbdConnection : IDisposable
                         Hand(moreToDo: true);
                     }
                 }
-                // A client with more requests already on the way (several per receive, or bytes waiting
-                // in the socket) is pipelining: send here, cheaper. Otherwise it may be waiting for this
-                // answer (queue depth 1): the sending thread takes it and this one receives at once.
-                Hand(moreToDo: requestsThisReceive > 1 || socket.Available > 0);
+                // A client with more requests on the way is pipelining: send here, cheaper. Such a client
+                // shows itself once by several requests in one receive (queue depth 32 starts with a burst,
+                // then settles to about one per receive because it, not we, is the bottleneck), so that
+                // is remembered for a while. Otherwise it may be waiting for this answer (queue depth 1):
+                // the sending thread takes it and this one receives at once.
+                if (requestsThisReceive >= PipeliningBurst)
+                {
+                    pipeliningCredit = PipeliningMemory;
+                }
+                else if (pipeliningCredit > 0)
+                {
+                    pipeliningCredit--;
+                }
+                Hand(moreToDo: requestsThisReceive > 1 || pipeliningCredit > 0 || socket.Available > 0);
                 requestsThisReceive = 0;
                 if (disconnect)
                 {
