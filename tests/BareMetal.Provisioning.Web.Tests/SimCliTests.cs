@@ -1,5 +1,4 @@
 using System.Text.Json;
-using BareMetal.Cli;
 
 namespace BareMetal.Provisioning.Web.Tests;
 
@@ -8,25 +7,7 @@ namespace BareMetal.Provisioning.Web.Tests;
 [NonParallelizable]
 public sealed class SimCliTests
 {
-    private static async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
-    {
-        var stdout = Console.Out;
-        var stderr = Console.Error;
-        using var o = new StringWriter();
-        using var e = new StringWriter();
-        Console.SetOut(o);
-        Console.SetError(e);
-        try
-        {
-            var code = await CliRunner.RunAsync(CliApp.CreateRoot(), args);
-            return (code, o.ToString(), e.ToString());
-        }
-        finally
-        {
-            Console.SetOut(stdout);
-            Console.SetError(stderr);
-        }
-    }
+    private static Task<(int Code, string Out, string Err)> RunAsync(params string[] args) => CliCapture.RunAsync(args);
 
     [Test]
     public async Task List_NamesEveryBuiltInScenario()
