@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using BareMetal.Provisioning.Core.Settings;
 using BareMetal.Provisioning.Web;
 
 namespace BareMetal.Cli;
@@ -94,18 +95,7 @@ internal static class ServeCommand
         return cmd;
     }
 
-    private static (System.Net.IPAddress, System.Net.IPAddress)? ParseRange(string? text)
-    {
-        if (text is null)
-        {
-            return null;
-        }
-        var parts = text.Split('-', 2);
-        if (parts.Length == 2 && System.Net.IPAddress.TryParse(parts[0], out var first) && System.Net.IPAddress.TryParse(parts[1], out var last)
-            && first.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && last.AddressFamily == first.AddressFamily)
-        {
-            return (first, last);
-        }
-        throw new CliException($"--dhcp-range '{text}': expected FIRST-LAST IPv4 addresses, e.g. 10.0.0.100-10.0.0.199");
-    }
+    private static (System.Net.IPAddress, System.Net.IPAddress)? ParseRange(string? text) =>
+        text is null ? null
+        : SettingKeys.ParseRange(text) ?? throw new CliException($"--dhcp-range '{text}': expected FIRST-LAST IPv4 addresses, e.g. 10.0.0.100-10.0.0.199");
 }

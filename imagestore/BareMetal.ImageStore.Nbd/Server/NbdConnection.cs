@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using BareMetal.ImageStore.Nbd.Exports;
@@ -246,9 +247,7 @@ public sealed class NbdConnection : IDisposable
                         disconnect = true;
                         break;
                     }
-                    // Requests beyond the payload limit are refused without a buffer, so they cost one unit.
-                    var bytes = request.Type == NbdProtocol.CmdRead && request.Length <= NbdLimits.MaxPayload ? (int)request.Length : payloadLength;
-                    var units = Math.Min(1 + bytes / UnitBytes, _options.MaxInflightUnits);
+                    var units = UnitsFor(request, payloadLength);
                     for (var i = 0; i < units; i++)
                     {
                         await _inflight.WaitAsync(ct);
@@ -279,8 +278,8 @@ public sealed class NbdConnection : IDisposable
     {
         var ct = _abort.Token;
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(256 * 1024, leftover.Length));
-        using var queue = new System.Collections.Concurrent.BlockingCollection<ReplyBatch>();
-        var free = new System.Collections.Concurrent.ConcurrentQueue<ReplyBatch>();
+        using var queue = new BlockingCollection<ReplyBatch>();
+        var free = new ConcurrentQueue<ReplyBatch>();
         var sender = new Thread(() => SendBatches(socket, queue, free)) { IsBackground = true, Name = "nbd-send" };
         sender.Start();
         var batch = new ReplyBatch();
@@ -316,9 +315,8 @@ public sealed class NbdConnection : IDisposable
                         disconnect = true;
                         break;
                     }
-                    // Requests beyond the payload limit are refused without a buffer, so they cost one unit.
-                    var bytes = request.Type == NbdProtocol.CmdRead && request.Length <= NbdLimits.MaxPayload ? (int)request.Length : 0;
-                    var units = Math.Min(1 + bytes / UnitBytes, _options.MaxInflightUnits);
+                    // A write's payload stays in the receive buffer here: only its reply is held.
+                    var units = UnitsFor(request, bufferedPayload: 0);
                     if (_inflight.CurrentCount < units)
                     {
                         // The units may be held by the batch being built (many small error replies):
@@ -443,7 +441,7 @@ public sealed class NbdConnection : IDisposable
     }
 
     /// <summary>The sending thread: one gathered send per batch, in order, until the queue is closed.</summary>
-    private void SendBatches(Socket socket, System.Collections.Concurrent.BlockingCollection<ReplyBatch> queue, System.Collections.Concurrent.ConcurrentQueue<ReplyBatch> free)
+    private void SendBatches(Socket socket, BlockingCollection<ReplyBatch> queue, ConcurrentQueue<ReplyBatch> free)
     {
         foreach (var batch in queue.GetConsumingEnumerable())
         {
@@ -510,6 +508,16 @@ public sealed class NbdConnection : IDisposable
         {
             Interlocked.Exchange(ref _sendStartedAt, 0);
         }
+    }
+
+    /// <summary>
+    /// In-flight units of one request: one, plus one per MiB of read reply or buffered write payload.
+    /// Requests beyond the payload limit are refused without a buffer, so they cost one unit.
+    /// </summary>
+    private int UnitsFor(NbdRequest request, int bufferedPayload)
+    {
+        var bytes = request.Type == NbdProtocol.CmdRead && request.Length <= NbdLimits.MaxPayload ? (int)request.Length : bufferedPayload;
+        return Math.Min(1 + bytes / UnitBytes, _options.MaxInflightUnits);
     }
 
     private async Task RunRequestAsync(NbdTransmission session, NbdRequest request, byte[]? payload, int units, CancellationToken ct)

@@ -23,11 +23,8 @@ public sealed class SettingsBootPolicy : IBootPolicy, IAsyncDisposable
         _settings = settings;
         _defaults = defaults;
         _current = new DefaultBootPolicy(defaults);
-        Options = defaults;
     }
 
-    /// <summary>The options now in force (defaults overridden by non-empty settings).</summary>
-    public DefaultBootPolicyOptions Options { get; private set; }
 
     public BootDecision? Decide(BootRequest request) => _current.Decide(request);
 
@@ -68,7 +65,6 @@ public sealed class SettingsBootPolicy : IBootPolicy, IAsyncDisposable
             X64BootFile = Get(SettingKeys.BootFileX64) ?? _defaults.X64BootFile,
             Arm64BootFile = Get(SettingKeys.BootFileArm64) ?? _defaults.Arm64BootFile,
         };
-        Options = options;
         _current = new DefaultBootPolicy(options);
     }
 
