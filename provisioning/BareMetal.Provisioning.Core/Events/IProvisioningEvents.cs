@@ -7,7 +7,11 @@ namespace BareMetal.Provisioning.Core.Events;
 /// </summary>
 public interface IProvisioningEvents
 {
-    /// <summary>Changes from now on, until <paramref name="cancellationToken"/> fires.</summary>
+    /// <summary>
+    /// Changes published after this call returns (the subscriber is registered here, not at the first
+    /// <c>MoveNextAsync</c>), until <paramref name="cancellationToken"/> fires. Enumerate it once, and dispose
+    /// the enumerator (<c>await foreach</c> does) to unsubscribe.
+    /// </summary>
     IAsyncEnumerable<ProvisioningChange> SubscribeAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Publishes a change to every subscriber (the stores call this after they commit).</summary>

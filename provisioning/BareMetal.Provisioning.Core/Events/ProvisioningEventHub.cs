@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 
 namespace BareMetal.Provisioning.Core.Events;
@@ -37,7 +36,12 @@ public sealed class ProvisioningEventHub : IProvisioningEvents
         }
     }
 
-    public async IAsyncEnumerable<ProvisioningChange> SubscribeAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Registers the subscriber at once, so a change published after this call returns is heard even when the
+    /// first <c>MoveNextAsync</c> comes later (a listener started on another task). The queue is removed when
+    /// the enumeration ends or its enumerator is disposed.
+    /// </summary>
+    public IAsyncEnumerable<ProvisioningChange> SubscribeAsync(CancellationToken cancellationToken = default)
     {
         var channel = Channel.CreateBounded<ProvisioningChange>(new BoundedChannelOptions(QueueLength)
         {
@@ -48,35 +52,70 @@ public sealed class ProvisioningEventHub : IProvisioningEvents
         {
             _subscribers.Add(channel);
         }
-        try
+        return new Subscription(this, channel, cancellationToken);
+    }
+
+    private void Remove(Channel<ProvisioningChange> channel)
+    {
+        lock (_lock)
         {
-            while (true)
-            {
-                ProvisioningChange next;
-                try
-                {
-                    if (!await channel.Reader.WaitToReadAsync(cancellationToken))
-                    {
-                        yield break;
-                    }
-                    if (!channel.Reader.TryRead(out next!))
-                    {
-                        continue;
-                    }
-                }
-                catch (OperationCanceledException)
-                {
-                    yield break;
-                }
-                yield return next;
-            }
+            _subscribers.Remove(channel);
         }
-        finally
+    }
+
+    /// <summary>One subscriber's queue, enumerable once.</summary>
+    private sealed class Subscription(ProvisioningEventHub hub, Channel<ProvisioningChange> channel, CancellationToken subscribed)
+        : IAsyncEnumerable<ProvisioningChange>
+    {
+        private int _taken;
+
+        public IAsyncEnumerator<ProvisioningChange> GetAsyncEnumerator(CancellationToken cancellationToken = default)
         {
-            lock (_lock)
+            if (Interlocked.Exchange(ref _taken, 1) != 0)
             {
-                _subscribers.Remove(channel);
+                throw new InvalidOperationException("A change-feed subscription is enumerated once; subscribe again for another reader.");
             }
+            return new Enumerator(hub, channel, CancellationTokenSource.CreateLinkedTokenSource(subscribed, cancellationToken));
+        }
+    }
+
+    private sealed class Enumerator(ProvisioningEventHub hub, Channel<ProvisioningChange> channel, CancellationTokenSource cancel)
+        : IAsyncEnumerator<ProvisioningChange>
+    {
+        private int _disposed;
+
+        public ProvisioningChange Current { get; private set; } = null!;
+
+        public async ValueTask<bool> MoveNextAsync()
+        {
+            try
+            {
+                while (await channel.Reader.WaitToReadAsync(cancel.Token))
+                {
+                    if (channel.Reader.TryRead(out var next))
+                    {
+                        Current = next;
+                        return true;
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+            return false;
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                hub.Remove(channel);
+                cancel.Dispose();
+            }
+            return ValueTask.CompletedTask;
         }
     }
 }

@@ -31,7 +31,6 @@ internal static class EventRoutes
         response.Headers["X-Accel-Buffering"] = "no";
         var lastState = new Dictionary<string, DeploymentState>(StringComparer.Ordinal);
         await using var feed = events.SubscribeAsync(ct).GetAsyncEnumerator(ct);
-        // The first MoveNext registers the subscription; only then does the client hear "subscribed".
         var next = feed.MoveNextAsync().AsTask();
         await response.WriteAsync(": baremetal change feed\n\n", ct);
         await response.Body.FlushAsync(ct);

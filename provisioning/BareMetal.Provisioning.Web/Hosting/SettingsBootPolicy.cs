@@ -31,10 +31,11 @@ public sealed class SettingsBootPolicy : IBootPolicy, IAsyncDisposable
     /// <summary>Reads the settings now and, with <paramref name="events"/>, again after every setting change.</summary>
     public async Task StartAsync(IProvisioningEvents? events, CancellationToken cancellationToken)
     {
+        // Subscribe before the first read, so a change saved in between is heard rather than lost.
+        var feed = events?.SubscribeAsync(_stop.Token);
         await RefreshAsync(cancellationToken);
-        if (events is not null)
+        if (feed is not null)
         {
-            var feed = events.SubscribeAsync(_stop.Token);
             _listener = Task.Run(async () =>
             {
                 try
