@@ -8,8 +8,8 @@ out="$root/.test-output"
 rm -rf "$out"
 mkdir -p "$out"
 
-# Peers the interop tests run against (see ../shared/DESIGN.md).
-packages=(qemu-utils qemu-block-extra libnbd-bin nbdkit tftp-hpa atftp curl busybox libvhdi-utils libvmdk-utils xorriso genisoimage fio graphviz iproute2 qemu-system-x86 ipxe-qemu ipxe ovmf dnsmasq-base python3-libnbd libiscsi-bin tgt postgresql chromium)
+# Peers the interop tests run against (see ../shared/DESIGN.md), and gcc to link the Native AOT image tool.
+packages=(gcc libc6-dev zlib1g-dev qemu-utils qemu-block-extra libnbd-bin nbdkit tftp-hpa atftp curl busybox libvhdi-utils libvmdk-utils xorriso genisoimage fio graphviz iproute2 qemu-system-x86 ipxe-qemu ipxe ovmf dnsmasq-base python3-libnbd libiscsi-bin tgt postgresql chromium)
 # The web console's front-end packages come from npm at build time.
 command -v npm >/dev/null || packages+=(nodejs npm)
 missing=()
@@ -40,6 +40,17 @@ if ! dotnet build BareMetal.sln -c Release --nologo -v q -clp:ErrorsOnly >"$out/
   summary 0 1 0
   exit 1
 fi
+
+# The offline image verbs run native (Native AOT) under ./baremetal; the interop tests run that binary.
+echo "test.sh: publishing the native image tool"
+if ! dotnet publish imagestore/BareMetal.ImageStore.Tool/BareMetal.ImageStore.Tool.csproj -c Release --use-current-runtime \
+    -o artifacts/image --nologo -v q >"$out/publish-native.log" 2>&1; then
+  cat "$out/publish-native.log"
+  echo "test.sh: the native image tool did not build"
+  summary 0 1 0
+  exit 1
+fi
+touch artifacts/image/.built
 
 echo "test.sh: checking formatting"
 format_failed=0

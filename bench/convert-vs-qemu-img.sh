@@ -12,6 +12,7 @@ cd "$work"
 
 echo "bench: building the CLI" >&2
 "$root/baremetal" --help >/dev/null
+"$root/baremetal" image convert --help >/dev/null   # the native image tool, which ./baremetal runs for convert
 
 echo "bench: generating 1 GiB of mixed data" >&2
 python3 - "$work/src.raw" <<'PY'

@@ -1,10 +1,10 @@
 using System.CommandLine;
 using BareMetal.ImageStore.Formats;
 
-namespace BareMetal.Cli;
+namespace BareMetal.ImageStore.Cli;
 
 /// <summary>Runs the parsed command and turns expected failures into one-line errors.</summary>
-internal static class CliRunner
+public static class CliRunner
 {
     /// <summary>Exit code for a refused input (corrupt image, bad argument): like qemu-img, 2... and no stack trace.</summary>
     public const int ExitBadInput = 2;

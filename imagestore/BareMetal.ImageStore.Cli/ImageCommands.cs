@@ -4,10 +4,13 @@ using System.Text;
 using System.Text.Json;
 using BareMetal.ImageStore.Formats;
 
-namespace BareMetal.Cli;
+namespace BareMetal.ImageStore.Cli;
 
-/// <summary>`baremetal image info|map|convert|verify`: work on image files, no server needed.</summary>
-internal static class ImageCommands
+/// <summary>
+/// `baremetal image info|map|convert|verify|ls|extract`: work on image files, no server needed. The full CLI
+/// adds the catalog verbs (import, list) that talk to a server.
+/// </summary>
+public static class ImageCommands
 {
     public static Command Create()
     {
@@ -18,10 +21,6 @@ internal static class ImageCommands
         image.Subcommands.Add(Verify());
         image.Subcommands.Add(IsoCommands.Create());
         image.Subcommands.Add(IsoCommands.CreateExtract());
-        foreach (var verb in ApiCommands.ImageVerbs())
-        {
-            image.Subcommands.Add(verb);
-        }
         return image;
     }
 
@@ -40,7 +39,14 @@ internal static class ImageCommands
             {
                 layers.Add(d.Describe());
             }
-            Console.Out.Write(parse.GetValue(json) ? InfoJson(layers) : InfoText(layers));
+            if (parse.GetValue(json))
+            {
+                InfoJson(layers, Console.Out);
+            }
+            else
+            {
+                Console.Out.Write(InfoText(layers));
+            }
             return 0;
         });
         return cmd;
@@ -87,16 +93,25 @@ internal static class ImageCommands
             var report = disk.Check();
             if (parse.GetValue(json))
             {
-                var obj = new
+                JsonOut.WriteLine(Console.Out, w =>
                 {
-                    filename = path.FullName,
-                    format = ImageFormatException.FormatName(disk.Format),
-                    corruptions = report.Corruptions,
-                    leaks = report.Leaks,
-                    suppressed = report.Suppressed,
-                    findings = report.Findings.Select(f => new { severity = f.Severity.ToString().ToLowerInvariant(), message = f.Message }),
-                };
-                Console.Out.WriteLine(JsonSerializer.Serialize(obj, JsonOptions));
+                    w.WriteStartObject();
+                    w.WriteString("filename", path.FullName);
+                    w.WriteString("format", ImageFormatException.FormatName(disk.Format));
+                    w.WriteNumber("corruptions", report.Corruptions);
+                    w.WriteNumber("leaks", report.Leaks);
+                    w.WriteNumber("suppressed", report.Suppressed);
+                    w.WriteStartArray("findings");
+                    foreach (var f in report.Findings)
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("severity", f.Severity.ToString().ToLowerInvariant());
+                        w.WriteString("message", f.Message);
+                        w.WriteEndObject();
+                    }
+                    w.WriteEndArray();
+                    w.WriteEndObject();
+                });
             }
             else
             {
@@ -136,8 +151,6 @@ internal static class ImageCommands
         }
         return d.Path;
     }
-
-    internal static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 
     /// <summary>Byte-for-byte the layout of `qemu-img map --output=json` (one object per line).</summary>
     internal static void WriteMapJson(IEnumerable<DiskExtent> extents, TextWriter output)
@@ -207,24 +220,45 @@ internal static class ImageCommands
         return sb.ToString();
     }
 
-    private static string InfoJson(List<ImageDetails> layers)
+    private static void InfoJson(List<ImageDetails> layers, TextWriter output) => JsonOut.WriteLine(output, w =>
     {
-        var list = layers.Select(l => new Dictionary<string, object?>
-        {
-            ["filename"] = l.Path,
-            ["format"] = ImageFormatException.FormatName(l.Format),
-            ["virtual-size"] = l.VirtualSize,
-            ["actual-size"] = l.AllocatedSize,
-            ["cluster-size"] = l.ClusterSize,
-            ["subformat"] = l.Subformat,
-            ["backing-filename"] = l.BackingFile,
-            ["backing-filename-format"] = l.BackingFormat is { } f ? ImageFormatException.FormatName(f) : null,
-            ["format-specific"] = l.Features,
-        }).ToList();
         // A single image prints as an object (like `qemu-img info`); --backing-chain style lists when there is a chain.
-        object payload = list.Count == 1 ? list[0] : new Dictionary<string, object?> { ["image"] = list[0], ["backing-chain"] = list };
-        return JsonSerializer.Serialize(payload, JsonOptions) + "\n";
-    }
+        if (layers.Count == 1)
+        {
+            Layer(w, layers[0]);
+            return;
+        }
+        w.WriteStartObject();
+        w.WritePropertyName("image");
+        Layer(w, layers[0]);
+        w.WriteStartArray("backing-chain");
+        foreach (var l in layers)
+        {
+            Layer(w, l);
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+
+        static void Layer(Utf8JsonWriter w, ImageDetails l)
+        {
+            w.WriteStartObject();
+            w.WriteString("filename", l.Path);
+            w.WriteString("format", ImageFormatException.FormatName(l.Format));
+            w.WriteNumber("virtual-size", l.VirtualSize);
+            w.WriteNumber("actual-size", l.AllocatedSize);
+            w.NumberOrNull("cluster-size", l.ClusterSize);
+            w.WriteString("subformat", l.Subformat);
+            w.WriteString("backing-filename", l.BackingFile);
+            w.WriteString("backing-filename-format", l.BackingFormat is { } f ? ImageFormatException.FormatName(f) : null);
+            w.WriteStartObject("format-specific");
+            foreach (var (k, v) in l.Features)
+            {
+                w.WriteString(k, v);
+            }
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+    });
 
     internal static string Human(long bytes)
     {

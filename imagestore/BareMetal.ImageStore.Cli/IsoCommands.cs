@@ -1,10 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using BareMetal.ImageStore.Formats;
 using BareMetal.ImageStore.Formats.Iso;
 
-namespace BareMetal.Cli;
+namespace BareMetal.ImageStore.Cli;
 
 /// <summary>
 /// `baremetal image ls ISO [PATH]` and `baremetal image extract ISO PATH DEST`: look inside an ISO 9660
@@ -41,15 +40,21 @@ internal static class IsoCommands
                 : List(fs, where);
             if (parse.GetValue(json))
             {
-                var rows = entries.Select(e => new
+                JsonOut.WriteLine(output, w =>
                 {
-                    path = e.Path,
-                    name = e.Entry.Name,
-                    directory = e.Entry.IsDirectory,
-                    size = e.Entry.Size,
-                    modified = e.Entry.Modified?.ToString("o", CultureInfo.InvariantCulture),
+                    w.WriteStartArray();
+                    foreach (var e in entries)
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("path", e.Path);
+                        w.WriteString("name", e.Entry.Name);
+                        w.WriteBoolean("directory", e.Entry.IsDirectory);
+                        w.WriteNumber("size", e.Entry.Size);
+                        w.WriteString("modified", e.Entry.Modified?.ToString("o", CultureInfo.InvariantCulture));
+                        w.WriteEndObject();
+                    }
+                    w.WriteEndArray();
                 });
-                output.WriteLine(JsonSerializer.Serialize(rows, ImageCommands.JsonOptions));
                 return 0;
             }
             foreach (var (p, e) in entries)
@@ -134,23 +139,33 @@ internal static class IsoCommands
         var cat = fs.BootCatalog;
         if (json)
         {
-            var obj = cat is null ? null : new
+            JsonOut.WriteLine(output, w =>
             {
-                catalog_lba = cat.CatalogLba,
-                id = cat.IdString,
-                entries = cat.Entries.Select(e => new
+                if (cat is null)
                 {
-                    index = e.Index,
-                    bootable = e.Bootable,
-                    platform = PlatformName(e.Platform),
-                    emulation = EmulationName(e.Emulation),
-                    load_segment = e.LoadSegment,
-                    system_type = e.SystemType,
-                    sector_count = e.SectorCount,
-                    load_rba = e.LoadRba,
-                }),
-            };
-            output.WriteLine(JsonSerializer.Serialize(obj, ImageCommands.JsonOptions));
+                    w.WriteNullValue();
+                    return;
+                }
+                w.WriteStartObject();
+                w.WriteNumber("catalog_lba", cat.CatalogLba);
+                w.WriteString("id", cat.IdString);
+                w.WriteStartArray("entries");
+                foreach (var e in cat.Entries)
+                {
+                    w.WriteStartObject();
+                    w.WriteNumber("index", e.Index);
+                    w.WriteBoolean("bootable", e.Bootable);
+                    w.WriteString("platform", PlatformName(e.Platform));
+                    w.WriteString("emulation", EmulationName(e.Emulation));
+                    w.WriteNumber("load_segment", e.LoadSegment);
+                    w.WriteNumber("system_type", e.SystemType);
+                    w.WriteNumber("sector_count", e.SectorCount);
+                    w.WriteNumber("load_rba", e.LoadRba);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            });
             return;
         }
         if (cat is null)

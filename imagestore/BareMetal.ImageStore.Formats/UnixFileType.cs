@@ -1,25 +1,29 @@
 using System.Runtime.InteropServices;
 
-namespace BareMetal.Pxe.Tftp.Files;
+namespace BareMetal.ImageStore.Formats;
 
 /// <summary>
-/// The file type (regular, directory, device, FIFO ...) of a path, which .NET does not expose.
-/// Needed before opening: open(2) on a FIFO blocks until a writer appears, and a device must
-/// never be served. Uses statx(2), whose struct layout is the same on every Linux architecture.
+/// The file type (regular, directory, device, FIFO ...) and identity (device and inode) of a path, which
+/// .NET does not expose. Needed before opening: open(2) on a FIFO blocks until a writer appears, and a
+/// device must never be served; the identity tells two names of one file apart from two files.
+/// Uses statx(2), whose struct layout is the same on every Linux architecture.
 /// </summary>
-internal static partial class UnixFileType
+public static partial class UnixFileType
 {
     /// <summary>AT_FDCWD: resolve relative paths against the working directory (ours are absolute).</summary>
     private const int AtFdCwd = -100;
 
-    /// <summary>STATX_TYPE: we only need the S_IFMT bits of stx_mode.</summary>
-    private const uint StatxType = 0x1;
+    /// <summary>STATX_TYPE: the S_IFMT bits of stx_mode; STATX_INO: stx_ino.</summary>
+    private const uint StatxType = 0x1, StatxIno = 0x100;
 
     /// <summary>sizeof(struct statx).</summary>
     private const int StatxSize = 256;
 
     /// <summary>Offset of the u16 stx_mode in struct statx.</summary>
     private const int ModeOffset = 28;
+
+    /// <summary>Offsets of the u64 stx_ino and of the u32 stx_dev_major and stx_dev_minor.</summary>
+    private const int InodeOffset = 32, DevMajorOffset = 136, DevMinorOffset = 140;
 
     /// <summary>S_IFMT and S_IFREG of stat(2).</summary>
     private const int TypeMask = 0xF000, Regular = 0x8000;
@@ -45,6 +49,29 @@ internal static partial class UnixFileType
         }
         var mode = BitConverter.ToUInt16(buffer[ModeOffset..]);
         return (mode & TypeMask) == Regular;
+    }
+
+    /// <summary>The (device, inode) pair naming the file at <paramref name="path"/> (following symlinks); null when it does not exist or cannot be told.</summary>
+    public static (ulong Device, ulong Inode)? Identity(string path)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+        Span<byte> buffer = stackalloc byte[StatxSize];
+        try
+        {
+            if (Statx(AtFdCwd, path, 0, StatxType | StatxIno, ref MemoryMarshal.GetReference(buffer)) != 0)
+            {
+                return null;
+            }
+        }
+        catch (EntryPointNotFoundException)
+        {
+            return null;
+        }
+        var device = ((ulong)BitConverter.ToUInt32(buffer[DevMajorOffset..]) << 32) | BitConverter.ToUInt32(buffer[DevMinorOffset..]);
+        return (device, BitConverter.ToUInt64(buffer[InodeOffset..]));
     }
 
     [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]

@@ -32,6 +32,24 @@ public abstract class VirtualDisk : IDisposable
 
     public virtual bool CanWrite => false;
 
+    /// <summary>Every file this disk reads, its backing chain's included (a tool must never overwrite one).</summary>
+    public IEnumerable<FileSource> Files
+    {
+        get
+        {
+            for (var layer = this; layer is not null; layer = layer.Backing)
+            {
+                foreach (var f in layer.LayerFiles)
+                {
+                    yield return f;
+                }
+            }
+        }
+    }
+
+    /// <summary>The files of this layer alone: its own, plus any extents a format keeps apart (VMDK).</summary>
+    protected virtual IEnumerable<FileSource> LayerFiles => [File];
+
     /// <summary>Describes this layer only (not its backing).</summary>
     public abstract ImageDetails Describe();
 

@@ -9,7 +9,12 @@ internal static class CliApp
     {
         var root = new RootCommand("BareMetal: network-boot, stream and deploy operating systems onto physical machines.");
         root.Subcommands.Add(ServeCommand.Create());
-        root.Subcommands.Add(ImageCommands.Create());
+        var image = ImageCommands.Create();
+        foreach (var verb in ApiCommands.ImageVerbs())
+        {
+            image.Subcommands.Add(verb);
+        }
+        root.Subcommands.Add(image);
         root.Subcommands.Add(ApiCommands.Node());
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(SimCommands.Create());

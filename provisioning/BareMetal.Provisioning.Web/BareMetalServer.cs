@@ -1,6 +1,10 @@
 using System.Security.Cryptography;
 using System.Threading.RateLimiting;
 using BareMetal.ImageStore.Catalog;
+using BareMetal.ImageStore.Iscsi.Server;
+using BareMetal.ImageStore.Iscsi.Session;
+using BareMetal.ImageStore.Nbd.Http;
+using BareMetal.ImageStore.Nbd.Server;
 using BareMetal.Provisioning.Core;
 using BareMetal.Provisioning.Core.Accounts;
 using BareMetal.Provisioning.Core.Boot;
@@ -8,10 +12,6 @@ using BareMetal.Provisioning.Core.Deployments;
 using BareMetal.Provisioning.Core.Events;
 using BareMetal.Provisioning.Core.Nodes;
 using BareMetal.Provisioning.Core.Settings;
-using BareMetal.ImageStore.Nbd.Http;
-using BareMetal.ImageStore.Iscsi.Server;
-using BareMetal.ImageStore.Iscsi.Session;
-using BareMetal.ImageStore.Nbd.Server;
 using BareMetal.Provisioning.Web.Api;
 using BareMetal.Provisioning.Web.Auth;
 using BareMetal.Provisioning.Web.Hosting;
@@ -28,9 +28,9 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Serilog.Extensions.Logging;
 using ILogger = Microsoft.Extensions.Logging.ILogger;
 using SerilogLoggingBuilderExtensions = Serilog.SerilogLoggingBuilderExtensions;
-using Serilog.Extensions.Logging;
 
 namespace BareMetal.Provisioning.Web;
 

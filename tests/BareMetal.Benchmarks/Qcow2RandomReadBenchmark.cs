@@ -1,6 +1,6 @@
-using BenchmarkDotNet.Attributes;
 using BareMetal.ImageStore.Formats;
 using BareMetal.ImageStore.Formats.Qcow2;
+using BenchmarkDotNet.Attributes;
 
 namespace BareMetal.Benchmarks;
 

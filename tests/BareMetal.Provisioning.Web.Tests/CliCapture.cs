@@ -1,4 +1,5 @@
 using BareMetal.Cli;
+using BareMetal.ImageStore.Cli;
 
 namespace BareMetal.Provisioning.Web.Tests;
 

@@ -281,6 +281,8 @@ public sealed class VmdkDisk : VirtualDisk
         static long RawDisk(FileSource f) => Raw.RawDisk.AllocatedBytes(f);
     }
 
+    protected override IEnumerable<FileSource> LayerFiles => [File, .. _ownedFiles];
+
     protected override void Dispose(bool disposing)
     {
         if (disposing)

@@ -1,3 +1,4 @@
+using BareMetal.ImageStore.Formats;
 using BareMetal.Pxe.Tftp.Wire;
 
 namespace BareMetal.Pxe.Tftp.Files;
