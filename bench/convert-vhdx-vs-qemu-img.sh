@@ -31,5 +31,5 @@ fi
 data=$(qemu-img map --output=json -f raw "$work/qemu.raw" | grep -c '"data": true' || true)
 echo "source: 1 GiB dynamic VHDX, $(du -m "$src" | cut -f1) MiB allocated; $data raw data extents"
 printf 'qemu-img convert -f vhdx -O raw : %.2f s wall, %.2f s cpu\n' "$qemu_s" "$qemu_cpu"
-printf 'baremetal image convert -O raw : %.2f s wall, %.2f s cpu (includes .NET start-up)\n' "$ours_s" "$ours_cpu"
+printf 'baremetal image convert -O raw : %.2f s wall, %.2f s cpu (includes start-up: the native tool)\n' "$ours_s" "$ours_cpu"
 printf 'throughput ratio (baremetal / qemu-img): %.2fx wall, %.2fx cpu\n' "$(echo "$qemu_s / $ours_s" | bc -l)" "$(echo "$qemu_cpu / $ours_cpu" | bc -l)"
