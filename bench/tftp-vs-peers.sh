@@ -4,18 +4,20 @@
 #   bench/tftp-vs-peers.sh            # full run (about 5 minutes on 2 busy cores)
 #   REPS=1 bench/tftp-vs-peers.sh     # quicker, noisier
 #
-# Single-client rows are the best of REPS runs (REPS256 for the 256 MiB rows) (the machine is shared: the best run is the one
-# least disturbed by others); concurrent rows are the best of CREPS runs. Every download is
-# compared with its source; a failed or wrong download counts as a failure, not as a time.
-# Our server runs from tests/BareMetal.Benchmarks (`tftp-serve`) until `./baremetal serve --tftp`
-# exists; it is started with DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 and
+# Each row runs REPS rounds (REPS256 for the 256 MiB rows, CREPS for the concurrent ones), each round
+# every server once, in turn; the table gives the median throughput and, in brackets, the best run. A
+# lock-step transfer waits on two wake-ups per block, and on this VM those vary by +-15% from minute to
+# minute: interleaving and the median keep such phases from deciding a row. Every download is compared
+# with its source; a failed or wrong download counts as a failure, not as a time.
+# Our server runs from tests/BareMetal.Benchmarks (`tftp-serve`: the TftpServer alone, as `./baremetal serve --tftp`
+# runs it without the rest of the server); it is started with DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 and
 # DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 (see pxe/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-REPS=${REPS:-5}
-REPS256=${REPS256:-2}
-CREPS=${CREPS:-2}
+REPS=${REPS:-7}
+REPS256=${REPS256:-3}
+CREPS=${CREPS:-3}
 OUR_PORT=${OUR_PORT:-6979}
 HPA_PORT=${HPA_PORT:-6989}
 WORK=/dev/shm/tftp-bench.$$
@@ -94,34 +96,53 @@ get() {
   cmp -s "$out" "$ROOT/$file"
 }
 
-declare -A RESULT FAIL
+declare -A RESULT BEST FAIL
 FAIL[ours]=0; FAIL[hpa]=0; FAIL[dnsmasq]=0
 
+# median TIMES...: the middle value (the mean of the two middle ones for an even count).
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# fastest TIMES...
+fastest() { printf '%s\n' "$@" | sort -g | head -1; }
+
+# record ROW SERVER BYTES-MIB TIMES...: median and best throughput of one row for one server.
+record() {
+  local row=$1 s=$2 mib=$3
+  shift 3
+  if [ "$#" -gt 0 ]; then
+    RESULT[$row,$s]=$(echo "$mib / $(median "$@")" | bc -l)
+    BEST[$row,$s]=$(echo "$mib / $(fastest "$@")" | bc -l)
+  fi
+  echo "  $row $s: median ${RESULT[$row,$s]:-failed} MB/s, best ${BEST[$row,$s]:-failed} MB/s ($# runs)" >&2
+}
+
+# Rounds are interleaved (ours, hpa, dnsmasq, ours, ...): a slow phase of the shared machine then falls on
+# every server alike instead of on whichever ran through it.
 single() { # ROW CLIENT FILE MIB BLKSIZE REPS
-  local row=$1 client=$2 file=$3 mib=$4 bs=$5 reps=$6 s best t0 t1 t
-  for s in "${SERVERS[@]}"; do
-    best=""
-    for _ in $(seq "$reps"); do
+  local row=$1 client=$2 file=$3 mib=$4 bs=$5 reps=$6 s t0 t1
+  declare -A times
+  for _ in $(seq "$reps"); do
+    for s in "${SERVERS[@]}"; do
       t0=$(now)
       if get "$s" "$client" "$file" "$OUT/$s.single" "$bs"; then
         t1=$(now)
-        t=$(echo "$t1 - $t0" | bc -l)
-        if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then best=$t; fi
+        times[$s]+=" $(echo "$t1 - $t0" | bc -l)"
       else
         FAIL[$s]=$((FAIL[$s] + 1))
         echo "FAILED: $s $row" >&2
       fi
     done
-    [ -n "$best" ] && RESULT[$row,$s]=$(echo "$mib / $best" | bc -l)
-    echo "  $row $s: ${RESULT[$row,$s]:-failed} MB/s" >&2
+  done
+  for s in "${SERVERS[@]}"; do
+    # shellcheck disable=SC2086
+    record "$row" "$s" "$mib" ${times[$s]:-}
   done
 }
 
 concurrent() { # ROW CLIENTS FILE MIB
-  local row=$1 n=$2 file=$3 mib=$4 s best t0 t1 t fails i
-  for s in "${SERVERS[@]}"; do
-    best=""
-    for _ in $(seq "$CREPS"); do
+  local row=$1 n=$2 file=$3 mib=$4 s t0 t1 fails i
+  declare -A times
+  for _ in $(seq "$CREPS"); do
+    for s in "${SERVERS[@]}"; do
       local pids=()
       t0=$(now)
       for i in $(seq "$n"); do
@@ -135,11 +156,12 @@ concurrent() { # ROW CLIENTS FILE MIB
       rm -f "$OUT/$s".c*
       FAIL[$s]=$((FAIL[$s] + fails))
       [ "$fails" -gt 0 ] && echo "FAILED: $s $row: $fails of $n" >&2
-      t=$(echo "$t1 - $t0" | bc -l)
-      if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then best=$t; fi
+      times[$s]+=" $(echo "$t1 - $t0" | bc -l)"
     done
-    RESULT[$row,$s]=$(echo "$n * $mib / $best" | bc -l)
-    echo "  $row $s: ${RESULT[$row,$s]} MB/s" >&2
+  done
+  for s in "${SERVERS[@]}"; do
+    # shellcheck disable=SC2086
+    record "$row" "$s" "$((n * mib))" ${times[$s]:-}
   done
 }
 
@@ -161,17 +183,20 @@ END=$(now)
 # --- table -------------------------------------------------------------------------------------
 fmt() { [ -n "${1:-}" ] && printf "%.1f" "$1" || printf "-"; }
 echo
-echo "TFTP on loopback, MB/s (MiB/s), best of $REPS (32M) / $REPS256 (256M) / $CREPS (concurrent) runs; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-printf "%-28s %10s %10s %10s %12s\n" "test" "ours" "tftpd-hpa" "dnsmasq" "ours/best"
+echo "TFTP on loopback, MB/s (MiB/s), median of $REPS (32M) / $REPS256 (256M) / $CREPS (concurrent) interleaved rounds, best in brackets; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+printf "%-26s %15s %15s %15s %11s %11s\n" "test" "ours" "tftpd-hpa" "dnsmasq" "ours/best" "(best runs)"
+cell() { [ -n "${1:-}" ] && printf "%.1f (%.1f)" "$1" "$2" || printf "-"; }
+# faster A B: the larger of two throughputs, either may be empty.
+faster() { if [ -n "${2:-}" ] && { [ -z "${1:-}" ] || [ "$(echo "$2 > $1" | bc -l)" = 1 ]; }; then echo "$2"; else echo "${1:-}"; fi; }
 for row in "${ROWS[@]}"; do
   o=${RESULT[$row,ours]:-}
-  h=${RESULT[$row,hpa]:-}
-  d=${RESULT[$row,dnsmasq]:-}
-  best=$h
-  if [ -n "$d" ] && { [ -z "$best" ] || [ "$(echo "$d > $best" | bc -l)" = 1 ]; }; then best=$d; fi
-  ratio="-"
-  [ -n "$o" ] && [ -n "$best" ] && ratio=$(printf "%.2fx" "$(echo "$o / $best" | bc -l)")
-  printf "%-28s %10s %10s %10s %12s\n" "$row" "$(fmt "$o")" "$(fmt "$h")" "$(fmt "$d")" "$ratio"
+  peer=$(faster "${RESULT[$row,hpa]:-}" "${RESULT[$row,dnsmasq]:-}")
+  peerbest=$(faster "${BEST[$row,hpa]:-}" "${BEST[$row,dnsmasq]:-}")
+  ratio="-"; bratio="-"
+  [ -n "$o" ] && [ -n "$peer" ] && ratio=$(printf "%.2fx" "$(echo "$o / $peer" | bc -l)")
+  [ -n "${BEST[$row,ours]:-}" ] && [ -n "$peerbest" ] && bratio=$(printf "(%.2fx)" "$(echo "${BEST[$row,ours]} / $peerbest" | bc -l)")
+  printf "%-26s %15s %15s %15s %11s %11s\n" "$row" "$(cell "$o" "${BEST[$row,ours]:-}")" "$(cell "${RESULT[$row,hpa]:-}" "${BEST[$row,hpa]:-}")" \
+    "$(cell "${RESULT[$row,dnsmasq]:-}" "${BEST[$row,dnsmasq]:-}")" "$ratio" "$bratio"
 done
 echo "failed transfers: ours ${FAIL[ours]}, tftpd-hpa ${FAIL[hpa]}, dnsmasq ${FAIL[dnsmasq]}$([ "$HAVE_DNSMASQ" = 1 ] || echo ' (not run)')"
 printf "total time %.0f s\n" "$(echo "$END - $START" | bc -l)"

@@ -79,7 +79,7 @@ internal static class ImageConvert
     public static void Convert(VirtualDisk source, string destination, ImageFormat format, IProgress<double>? progress, CancellationToken ct)
     {
         // Planning walks every table of the chain, so corrupt metadata fails here, before anything is touched.
-        var (jobs, encoded) = Plan(source);
+        var jobs = Plan(source);
         // An existing destination is freed first, as qemu-img does: replacing a file then needs no more room
         // than the new image (and on tmpfs the copy reuses the freed pages). The copy goes to a temporary name
         // renamed at the end, so a failed or cancelled convert never leaves a half-written file under the
@@ -102,8 +102,8 @@ internal static class ImageConvert
             long total = jobs.Sum(j => j.Length);
             long done = 0;
             Action<long, ReadOnlySpan<byte>> write = rawTarget is not null ? rawTarget.Write : target!.Write;
-            // Decoding (zlib clusters, streamOptimized grains) is the slow part: a reader per core. Plain bytes
-            // come from the page cache faster than any write takes them: one reader keeps the writer fed.
+            // A reader per core: decoding (zlib clusters, streamOptimized grains) is the slow part of compressed
+            // images, and even plain bytes (a VHDX's zero-filled blocks included) can be more to read than to write.
             var readers = Math.Clamp(Environment.ProcessorCount, 2, ChunksInFlight);
             CopyInOrder(source, jobs, readers, write, n => progress?.Report((double)(done += n) / Math.Max(1, total)), ct);
             target?.Flush();
@@ -348,23 +348,21 @@ internal static class ImageConvert
     }
 
     /// <summary>Splits the data-holding extents into chunks; zero and unallocated ranges are skipped.</summary>
-    private static (List<(long Start, long Length)> Jobs, bool Encoded) Plan(VirtualDisk source)
+    private static List<(long Start, long Length)> Plan(VirtualDisk source)
     {
         var jobs = new List<(long, long)>();
-        var encoded = false;
         foreach (var e in source.Map())
         {
             if (e.Zero)
             {
                 continue;
             }
-            encoded |= e.Compressed;
             for (var pos = e.Start; pos < e.End; pos += ChunkBytes)
             {
                 jobs.Add((pos, Math.Min(ChunkBytes, e.End - pos)));
             }
         }
-        return (jobs, encoded);
+        return jobs;
     }
 
     /// <summary>A one-line progress bar on stderr, redrawn at most 10 times a second.</summary>

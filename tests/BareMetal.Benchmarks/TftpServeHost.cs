@@ -14,13 +14,14 @@ public static class TftpServeHost
     {
         if (args.Length < 3 || !IPEndPoint.TryParse(args[2], out var endpoint))
         {
-            await Console.Error.WriteLineAsync("usage: tftp-serve ROOT ADDRESS:PORT [max-window]");
+            await Console.Error.WriteLineAsync("usage: tftp-serve ROOT ADDRESS:PORT [max-window [threaded-transfers]]");
             return 2;
         }
         var options = new TftpServerOptions
         {
             Root = args[1],
             MaxWindowSize = args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 64,
+            ThreadedTransfers = args.Length > 4 ? int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture) : new TftpServerOptions().ThreadedTransfers,
             Log = line => Console.Error.WriteLine(line),
         };
         using var stop = new CancellationTokenSource();
