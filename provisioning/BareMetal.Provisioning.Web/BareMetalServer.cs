@@ -66,6 +66,9 @@ public sealed partial class BareMetalServer : IAsyncDisposable
     /// <summary>Lines describing what listens where, for the console.</summary>
     public IReadOnlyList<string> Endpoints { get; private set; } = [];
 
+    /// <summary>The server's stores, for tests that change what the console would (settings, nodes) while it runs.</summary>
+    internal ProvisioningDatabase Database => _db ?? throw new InvalidOperationException("the server has not started");
+
     /// <summary>
     /// The admin password generated at this first run (no password was stored or given), for the caller
     /// to print ONCE on the console; null otherwise. It never goes to a logger.
