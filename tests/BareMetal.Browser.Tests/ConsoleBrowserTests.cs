@@ -176,6 +176,12 @@ public sealed class ConsoleBrowserTests
         await page.GotoAsync(_server.BaseUrl + "/");
         await Assertions.Expect(page.Locator("#count-nodes")).ToHaveTextAsync("2");
         await Shot(page, "dashboard");
+        // A third node boots while the dashboard is open: its count follows without a reload.
+        await page.EvaluateAsync("window.__noReload = true");
+        await Assertions.Expect(page.Locator("[data-live-status]")).ToContainTextAsync("connected");
+        await http.GetStringAsync("/boot/52:54:00:b1:00:03.ipxe");
+        await Assertions.Expect(page.Locator("#count-nodes")).ToHaveTextAsync("3", new() { Timeout = 15_000 });
+        Assert.That(await page.EvaluateAsync<bool>("window.__noReload === true"), "the count changed without a reload");
 
         // The same pages on a phone: nothing wider than the screen.
         var state = await context.StorageStateAsync();

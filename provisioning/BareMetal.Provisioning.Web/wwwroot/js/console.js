@@ -158,11 +158,32 @@
         return "state-active";
     }
 
+    // The dashboard's counts: after a node, image or deployment change, the page is fetched again (at most
+    // twice a second) and its counts section swapped in, so the figures are the server's own.
+    function countsRefresher(root) {
+        const stats = root.querySelector("[data-live-counts]");
+        if (!stats) { return () => { }; }
+        let pending = null;
+        return () => {
+            if (pending) { return; }
+            pending = setTimeout(async () => {
+                pending = null;
+                try {
+                    const r = await fetch(window.location.pathname, { headers: { Accept: "text/html" }, credentials: "same-origin" });
+                    if (!r.ok) { return; }
+                    const fresh = new DOMParser().parseFromString(await r.text(), "text/html").querySelector("[data-live-counts]");
+                    if (fresh) { stats.innerHTML = fresh.innerHTML; }
+                } catch { /* the next change tries again */ }
+            }, 500);
+        };
+    }
+
     function wireLive(root) {
         if (!("EventSource" in window)) { return; }
         const url = root.dataset.live || "/api/v1/events";
         const list = root.querySelector("[data-event-list]");
         const status = root.querySelector("[data-live-status]");
+        const refreshCounts = countsRefresher(root);
         const source = new EventSource(url);
         source.addEventListener("open", () => { if (status) { status.textContent = "Live: connected"; } });
         source.addEventListener("error", () => { if (status) { status.textContent = "Live: reconnecting…"; } });
@@ -173,6 +194,7 @@
                 const f = flatten(d);
                 if (list) { addEvent(list, kind, f); }
                 updateRows(f);
+                if (kind !== "progress" && kind !== "setting") { refreshCounts(); }
             });
         }
         window.addEventListener("pagehide", () => source.close());
