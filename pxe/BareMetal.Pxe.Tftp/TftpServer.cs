@@ -32,6 +32,13 @@ public sealed class TftpServer : IAsyncDisposable
     private Socket? _listener;
     private Task? _loop;
     private ITimer? _timer;
+
+    /// <summary>
+    /// Server time (ticks) the one-shot deadline check is armed for; long.MaxValue = not armed. Read without
+    /// a lock on every packet (<see cref="CheckBy"/>), changed under <see cref="_timerGate"/>.
+    /// </summary>
+    private long _checkAt = long.MaxValue;
+    private readonly Lock _timerGate = new();
     private CancellationTokenRegistration _stopRegistration;
     private long _epoch;
     private long _started, _completed, _aborted, _failed, _bytesSent, _retransmissions, _dropped;
@@ -117,7 +124,10 @@ public sealed class TftpServer : IAsyncDisposable
         _listener = socket;
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
         _epoch = _options.TimeProvider.GetTimestamp();
-        _timer = _options.TimeProvider.CreateTimer(_ => OnTick(), null, _options.TimerResolution, _options.TimerResolution);
+        // One-shot, armed for the earliest transfer deadline (CheckBy): an idle server never wakes, and a busy
+        // one checks about once per timeout instead of 20 times a second (each check woke the timer thread
+        // and a pool worker on the cores the lock-step transfers wait for).
+        _timer = _options.TimeProvider.CreateTimer(_ => OnTick(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _stopRegistration = cancellationToken.Register(() => _stop.Cancel());
         _loop = Task.Run(() => ListenLoopAsync(socket, _stop.Token), CancellationToken.None);
         return Task.CompletedTask;
@@ -328,12 +338,55 @@ public sealed class TftpServer : IAsyncDisposable
         s.SendTo(packet[..n], SocketFlags.None, client);
     }
 
+    /// <summary>
+    /// Makes sure the deadline check runs no later than <paramref name="deadline"/> (server time). Transfers call
+    /// it after every send; it costs one read unless the deadline is earlier than the armed check, which
+    /// happens once per transfer (deadlines only move later as a transfer progresses).
+    /// </summary>
+    internal void CheckBy(TimeSpan? deadline)
+    {
+        if (deadline is not { } d || d.Ticks >= Volatile.Read(ref _checkAt))
+        {
+            return;
+        }
+        lock (_timerGate)
+        {
+            if (d.Ticks >= _checkAt)
+            {
+                return;
+            }
+            _checkAt = d.Ticks;
+            var due = d - Now;
+            try
+            {
+                _timer?.Change(due > TimeSpan.Zero ? due : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The server is stopping: no more checks.
+            }
+        }
+    }
+
     private void OnTick()
     {
+        lock (_timerGate)
+        {
+            _checkAt = long.MaxValue;
+        }
         var now = Now;
+        TimeSpan? next = null;
         foreach (var entry in _active)
         {
-            entry.Key.OnTick(now);
+            if (entry.Key.OnTick(now) is { } d && (next is null || d < next))
+            {
+                next = d;
+            }
+        }
+        // Deadlines that fall together are checked together: at most one check per TimerResolution.
+        if (next is { } n)
+        {
+            CheckBy(n > now + _options.TimerResolution ? n : now + _options.TimerResolution);
         }
     }
 }

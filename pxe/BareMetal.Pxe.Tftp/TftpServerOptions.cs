@@ -32,7 +32,10 @@ public sealed record TftpServerOptions
     /// </summary>
     public int ThreadedTransfers { get; init; } = 8;
 
-    /// <summary>How often the one timer of the server checks every transfer's deadline.</summary>
+    /// <summary>
+    /// The closest spacing of two deadline checks. The server's one timer is armed for the earliest transfer
+    /// deadline (an idle server never wakes); deadlines within this of each other are checked together.
+    /// </summary>
     public TimeSpan TimerResolution { get; init; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>Clock of every timeout; tests pass a manual one.</summary>

@@ -11,7 +11,7 @@ namespace BareMetal.Pxe.Tftp;
 /// of RFC 1350), connected to the client so the kernel drops datagrams from anyone else. The first
 /// <see cref="TftpServerOptions.ThreadedTransfers"/> transfers at once each get a thread blocked in recv
 /// (the fastest turnaround); the others an async receive loop with no thread of their own. The
-/// server's timer does resends. Every touch of the session
+/// server's one timer does resends (armed for the earliest deadline, see TftpServer.CheckBy). Every touch of the session
 /// holds <see cref="_gate"/>, since the receive loop and the timer run on different threads.
 /// </summary>
 internal sealed class TftpTransfer
@@ -97,6 +97,8 @@ internal sealed class TftpTransfer
                 _server.LogLine($"{Client} RRQ {_session.Request.Filename}: {e.GetType().Name}: {e.Message}");
                 first = _session.Fail(TftpErrorCode.NotDefined, "server error");
             }
+            // Armed before the packet leaves, so the check is there by the time the client could answer.
+            _server.CheckBy(_session.Deadline);
             Transmit(first);
         }
         _server.OnStarted(this);
@@ -116,23 +118,34 @@ internal sealed class TftpTransfer
         _ = ReceiveLoopAsync();
     }
 
-    /// <summary>Called by the server's timer: resends or gives up when the deadline has passed.</summary>
-    public void OnTick(TimeSpan now)
+    /// <summary>
+    /// Called by the server's timer: resends or gives up when the deadline has passed. Returns the deadline
+    /// that follows (null: none, the transfer is over or waits for nothing).
+    /// </summary>
+    public TimeSpan? OnTick(TimeSpan now)
     {
         bool over;
+        TimeSpan? next;
         lock (_gate)
         {
-            if (_finished != 0 || _session.Deadline is not { } deadline || now < deadline)
+            if (_finished != 0 || _session.Deadline is not { } deadline)
             {
-                return;
+                return null;
+            }
+            if (now < deadline)
+            {
+                return deadline;
             }
             Transmit(_session.OnTimer(now));
             over = _session.IsOver;
+            next = _session.Deadline;
         }
         if (over)
         {
             Finish();
+            return null;
         }
+        return next;
     }
 
     /// <summary>Ends the transfer (idempotent): closes the port, frees buffers, reports the outcome.</summary>
@@ -279,7 +292,9 @@ internal sealed class TftpTransfer
             }
             try
             {
-                Transmit(_session.Handle(datagram, _server.Now));
+                var answer = _session.Handle(datagram, _server.Now);
+                _server.CheckBy(_session.Deadline);
+                Transmit(answer);
             }
             catch (TftpProtocolException e)
             {

@@ -27,6 +27,18 @@ internal sealed class ManualTimeProvider : TimeProvider
         return t;
     }
 
+    /// <summary>Timers that will fire (a due time is set).</summary>
+    public int ArmedTimers
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _timers.Count(t => t.Due is not null);
+            }
+        }
+    }
+
     /// <summary>Moves time on and runs every timer callback that falls due, in order, on this thread.</summary>
     public void Advance(TimeSpan by)
     {

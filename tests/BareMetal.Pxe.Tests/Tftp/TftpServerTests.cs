@@ -225,6 +225,35 @@ public class TftpServerTests
     }
 
     [Test]
+    public async Task IdleServer_ArmsNoTimer_AndTheCheckAfterTheLastTransferDoesNotRearm()
+    {
+        // The deadline check is one-shot, armed for the earliest deadline: a server waiting for PXE clients
+        // must not wake 20 times a second, as the old periodic tick did.
+        var time = new ManualTimeProvider();
+        await using var server = await StartAsync(new TftpServerOptions { TimeProvider = time, Timeout = TimeSpan.FromSeconds(1) });
+        Assert.That(time.ArmedTimers, Is.Zero, "idle: nothing to check");
+        using var client = new RawTftpClient();
+        client.Request(server.LocalEndPoint!, "small");
+        var (first, tid) = client.Expect();
+        Assert.That(TftpCodec.ReadData(first).Block, Is.EqualTo(1));
+        Assert.That(time.ArmedTimers, Is.EqualTo(1), "a transfer waits for an ACK: its deadline is armed");
+        time.Advance(TimeSpan.FromMilliseconds(900));
+        Assert.That(client.Receive(TimeSpan.FromMilliseconds(100)), Is.Null, "no resend before the deadline");
+        for (ushort b = 1; b <= 10; b++)
+        {
+            client.Ack(tid, b);
+            if (b < 10)
+            {
+                Assert.That(TftpCodec.ReadData(client.Expect().Packet).Block, Is.EqualTo(b + 1));
+            }
+        }
+        await WaitFor(() => server.Counters.TransfersCompleted == 1);
+        time.Advance(TimeSpan.FromSeconds(2));
+        Assert.That(time.ArmedTimers, Is.Zero, "the check after the last transfer found nothing to wait for");
+        Assert.That(server.Counters.Retransmissions, Is.Zero);
+    }
+
+    [Test]
     public async Task TsizeProbeAbortedWithErrorEight_IsCountedAsAborted()
     {
         await using var server = await StartAsync();
