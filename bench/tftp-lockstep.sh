@@ -13,15 +13,8 @@ OUR_PORT=${OUR_PORT:-6979}
 HPA_PORT=${HPA_PORT:-6989}
 FLOOR_PORT=${FLOOR_PORT:-6999}
 WORK=/dev/shm/tftp-lockstep.$$
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-need() { command -v "$1" >/dev/null || { echo "missing $1 (apt-get install -y --no-install-recommends $2)" >&2; exit 2; }; }
+# shellcheck source=bench/tftp-common.sh
+. bench/tftp-common.sh
 need curl curl
 need in.tftpd tftpd-hpa
 need gcc gcc
@@ -32,12 +25,7 @@ chmod 755 "$WORK" "$WORK/root"
 head -c 32M /dev/urandom >"$WORK/root/f32"
 chmod 644 "$WORK/root/f32"
 gcc -O2 -o "$WORK/tftp-floor" bench/floor/tftp-floor.c
-echo "building our server (Release)..." >&2
-dotnet build -c Release tests/BareMetal.Benchmarks/BareMetal.Benchmarks.csproj -v q -nologo >/dev/null
-
-DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 \
-  dotnet tests/BareMetal.Benchmarks/bin/Release/net10.0/BareMetal.Benchmarks.dll tftp-serve "$WORK/root" "127.0.0.1:$OUR_PORT" >"$WORK/ours.log" 2>&1 &
-PIDS+=($!)
+start_ours "$WORK/root" "$OUR_PORT"
 in.tftpd -L -s "$WORK/root" -a "127.0.0.1:$HPA_PORT" &
 PIDS+=($!)
 "$WORK/tftp-floor" "$FLOOR_PORT" "$(stat -c %s "$WORK/root/f32")" >"$WORK/floor.log" &
@@ -49,14 +37,11 @@ done
 dnsmasq --no-daemon --conf-file=/dev/null --pid-file= --user=root --port=0 --enable-tftp --tftp-root="$WORK/root" \
   --listen-address="$DNSMASQ_ADDR" --bind-interfaces --log-facility=/dev/null >"$WORK/dnsmasq.log" 2>&1 &
 PIDS+=($!)
-for _ in $(seq 100); do grep -q listening "$WORK/ours.log" 2>/dev/null && break; sleep 0.1; done
-grep -q listening "$WORK/ours.log" || { echo "our server did not start:" >&2; cat "$WORK/ours.log" >&2; exit 1; }
 sleep 0.5
 
 SERVERS=(ours hpa dnsmasq floor)
 url() { case $1 in ours) echo "127.0.0.1:$OUR_PORT" ;; hpa) echo "127.0.0.1:$HPA_PORT" ;; dnsmasq) echo "$DNSMASQ_ADDR:69" ;; floor) echo "127.0.0.1:$FLOOR_PORT" ;; esac; }
 now() { date +%s.%N; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 echo
 echo "lock-step TFTP, curl 32 MiB on loopback, median MB/s of $ROUNDS interleaved rounds; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -23,16 +23,8 @@ HPA_PORT=${HPA_PORT:-6989}
 WORK=/dev/shm/tftp-bench.$$
 ROOT=$WORK/root
 OUT=$WORK/out
-PIDS=()
-
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-need() { command -v "$1" >/dev/null || { echo "missing $1 (apt-get install -y --no-install-recommends $2)" >&2; exit 2; }; }
+# shellcheck source=bench/tftp-common.sh
+. bench/tftp-common.sh
 need curl curl
 need atftp atftp
 need in.tftpd tftpd-hpa
@@ -45,14 +37,8 @@ head -c 4M /dev/urandom >"$ROOT/f4"
 head -c 1M /dev/urandom >"$ROOT/f1"
 chmod 644 "$ROOT"/*
 
-echo "building our server (Release)..." >&2
-dotnet build -c Release tests/BareMetal.Benchmarks/BareMetal.Benchmarks.csproj -v q -nologo >/dev/null
-OUR_DLL=tests/BareMetal.Benchmarks/bin/Release/net10.0/BareMetal.Benchmarks.dll
-
 # --- servers -----------------------------------------------------------------------------------
-DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 \
-  dotnet "$OUR_DLL" tftp-serve "$ROOT" "127.0.0.1:$OUR_PORT" >"$WORK/ours.log" 2>&1 &
-PIDS+=($!)
+start_ours "$ROOT" "$OUR_PORT"
 in.tftpd -L -s "$ROOT" -a "127.0.0.1:$HPA_PORT" &
 PIDS+=($!)
 
@@ -75,8 +61,6 @@ else
   echo "dnsmasq not installed (apt-get install -y --no-install-recommends dnsmasq-base): its column stays empty" >&2
 fi
 
-for _ in $(seq 100); do grep -q listening "$WORK/ours.log" 2>/dev/null && break; sleep 0.1; done
-grep -q listening "$WORK/ours.log" || { echo "our server did not start:" >&2; cat "$WORK/ours.log" >&2; exit 1; }
 sleep 0.5
 
 SERVERS=(ours hpa)
@@ -99,8 +83,6 @@ get() {
 declare -A RESULT BEST FAIL
 FAIL[ours]=0; FAIL[hpa]=0; FAIL[dnsmasq]=0
 
-# median TIMES...: the middle value (the mean of the two middle ones for an even count).
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 # fastest TIMES...
 fastest() { printf '%s\n' "$@" | sort -g | head -1; }
 

@@ -1,0 +1,27 @@
+# Shared by bench/tftp-vs-peers.sh and bench/tftp-lockstep.sh (sourced, after WORK is set): the servers
+# they start are killed and WORK removed on exit, whatever happens.
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# need TOOL PACKAGE: stop with the Debian package to install when TOOL is missing.
+need() { command -v "$1" >/dev/null || { echo "missing $1 (apt-get install -y --no-install-recommends $2)" >&2; exit 2; }; }
+
+# median TIMES...: the middle value (the mean of the two middle ones for an even count).
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# start_ours ROOT PORT: our TFTP server (tests/BareMetal.Benchmarks `tftp-serve`, Release) in the
+# background on 127.0.0.1:PORT, logging to $WORK/ours.log; returns once it listens.
+start_ours() {
+  echo "building our server (Release)..." >&2
+  dotnet build -c Release tests/BareMetal.Benchmarks/BareMetal.Benchmarks.csproj -v q -nologo >/dev/null
+  DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 \
+    dotnet tests/BareMetal.Benchmarks/bin/Release/net10.0/BareMetal.Benchmarks.dll tftp-serve "$1" "127.0.0.1:$2" >"$WORK/ours.log" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 100); do grep -q listening "$WORK/ours.log" 2>/dev/null && break; sleep 0.1; done
+  grep -q listening "$WORK/ours.log" || { echo "our server did not start:" >&2; cat "$WORK/ours.log" >&2; exit 1; }
+}
