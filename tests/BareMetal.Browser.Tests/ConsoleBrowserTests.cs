@@ -156,6 +156,8 @@ public sealed class ConsoleBrowserTests
         }
         await Assertions.Expect(row.Locator("[data-field=bytes]")).Not.ToHaveTextAsync(before ?? "", new() { Timeout = 15_000 });
         await Assertions.Expect(row.Locator("[data-field=state]")).ToHaveTextAsync("streaming");
+        await Assertions.Expect(row.Locator("[data-field=no-copy]")).ToHaveTextAsync("—");
+        Assert.That(await row.Locator("progress").CountAsync(), Is.Zero, "a stream node copies nothing: no copy bar");
         await Assertions.Expect(page.Locator("[data-event-list] li[data-kind]").First).ToBeVisibleAsync();
         Assert.That(await page.EvaluateAsync<bool>("window.__noReload === true"), "the update arrived without a reload");
         await Shot(page, "deployments");
