@@ -31,47 +31,39 @@ public static partial class UnixFileType
     /// <summary>True when <paramref name="path"/> (following symlinks) is a regular file; null when the type cannot be told.</summary>
     public static bool? IsRegularFile(string path)
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            return null;
-        }
         Span<byte> buffer = stackalloc byte[StatxSize];
-        try
-        {
-            if (Statx(AtFdCwd, path, 0, StatxType, ref MemoryMarshal.GetReference(buffer)) != 0)
-            {
-                return false;
-            }
-        }
-        catch (EntryPointNotFoundException)
-        {
-            return null;
-        }
-        var mode = BitConverter.ToUInt16(buffer[ModeOffset..]);
-        return (mode & TypeMask) == Regular;
+        return Stat(path, StatxType, buffer) is not { } found
+            ? null
+            : found && (BitConverter.ToUInt16(buffer[ModeOffset..]) & TypeMask) == Regular;
     }
 
     /// <summary>The (device, inode) pair naming the file at <paramref name="path"/> (following symlinks); null when it does not exist or cannot be told.</summary>
     public static (ulong Device, ulong Inode)? Identity(string path)
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            return null;
-        }
         Span<byte> buffer = stackalloc byte[StatxSize];
-        try
-        {
-            if (Statx(AtFdCwd, path, 0, StatxType | StatxIno, ref MemoryMarshal.GetReference(buffer)) != 0)
-            {
-                return null;
-            }
-        }
-        catch (EntryPointNotFoundException)
+        if (Stat(path, StatxType | StatxIno, buffer) != true)
         {
             return null;
         }
         var device = ((ulong)BitConverter.ToUInt32(buffer[DevMajorOffset..]) << 32) | BitConverter.ToUInt32(buffer[DevMinorOffset..]);
         return (device, BitConverter.ToUInt64(buffer[InodeOffset..]));
+    }
+
+    /// <summary>statx(2) into <paramref name="buffer"/>: true when filled, false when the path cannot be stat'ed, null off Linux or without statx.</summary>
+    private static bool? Stat(string path, uint mask, Span<byte> buffer)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+        try
+        {
+            return Statx(AtFdCwd, path, 0, mask, ref MemoryMarshal.GetReference(buffer)) == 0;
+        }
+        catch (EntryPointNotFoundException)
+        {
+            return null;
+        }
     }
 
     [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]

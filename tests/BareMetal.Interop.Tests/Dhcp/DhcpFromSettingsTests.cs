@@ -17,7 +17,7 @@ public class DhcpFromSettingsTests
     [Test]
     public async Task FullModeFromSettings_LeasesFromTheSavedRange_AndASavedBootFileIsHeardWithoutARestart()
     {
-        var busybox = Peer.Require("busybox", "busybox");
+        Peer.Require("busybox", "busybox");
         using var ns = NetworkNamespace.CreateWithVeth();
         using var data = new TempDir("dhcp-settings");
         await using (var db = await ProvisioningDatabase.OpenAsync(data.Path, null, new ProvisioningOptions { PasswordIterations = 1000 }))
@@ -42,7 +42,7 @@ public class DhcpFromSettingsTests
         Assert.That(server.Endpoints, Has.Some.StartsWith($"dhcp  full on {ns.HostInterface} ({ns.HostAddress})").And.EndsWith("(from settings)"),
             string.Join("\n", server.Endpoints));
 
-        var first = Udhcpc(ns, busybox, data, "first");
+        var first = PxeLease(ns, data, "first");
         Assert.That(first["ip"], Is.AnyOf($"10.213.{ns.Subnet}.150", $"10.213.{ns.Subnet}.151"), "an address from the saved range");
         Assert.That(first["bootfile"], Is.EqualTo("undionly.kpxe"), "the default BIOS boot file");
 
@@ -52,27 +52,13 @@ public class DhcpFromSettingsTests
         do
         {
             // The policy re-reads on the change feed; a DISCOVER racing the re-read may still get the old file.
-            second = Udhcpc(ns, busybox, data, "second");
+            second = PxeLease(ns, data, "second");
         }
         while (second["bootfile"] != "custom.kpxe" && DateTime.UtcNow < deadline);
         Assert.That(second["bootfile"], Is.EqualTo("custom.kpxe"), "a boot file saved while serving applies without a restart");
     }
 
     /// <summary>One PXE-looking udhcpc run (BIOS arch, PXEClient vendor class); the lease's environment.</summary>
-    private static Dictionary<string, string> Udhcpc(NetworkNamespace ns, string busybox, TempDir dir, string tag)
-    {
-        var script = dir.File($"script-{tag}.sh");
-        var env = dir.File($"env-{tag}");
-        File.Delete(env + ".bound");
-        File.WriteAllText(script, $"#!/bin/sh\nenv | sort > {env}.$1\nexit 0\n");
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-        var r = ns.ExecWithTimeout(TimeSpan.FromSeconds(40), busybox,
-            "udhcpc", "-i", ns.ClientInterface, "-f", "-q", "-n", "-t", "5", "-T", "1", "-s", script,
-            "-V", "PXEClient:Arch:00000:UNDI:002001", "-x", "0x5d:0000", "-O", "bootfile");
-        Assert.That(File.Exists(env + ".bound"), Is.True, $"udhcpc got no lease (exit {r.ExitCode}): {r.StdErr} {r.StdOut}");
-        return File.ReadAllLines(env + ".bound").Select(l => l.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
-    }
+    private static Dictionary<string, string> PxeLease(NetworkNamespace ns, TempDir dir, string tag) =>
+        Udhcpc.Lease(ns, dir, tag, null, "-V", "PXEClient:Arch:00000:UNDI:002001", "-x", "0x5d:0000", "-O", "bootfile");
 }

@@ -13,27 +13,12 @@ namespace BareMetal.Interop.Tests.Dhcp;
 [NonParallelizable]
 public class UdhcpcInteropTests
 {
-    private static readonly TimeSpan ClientTimeout = TimeSpan.FromSeconds(40);
-
     private static async Task<Dictionary<string, string>> RunUdhcpc(NetworkNamespace ns, DhcpServer server, TempDir dir, params string[] extra)
     {
-        var busybox = Peer.Require("busybox", "busybox");
-        var script = dir.File("script.sh");
-        // udhcpc runs the script with the event name ($1) and the lease in environment variables.
-        File.WriteAllText(script, $"#!/bin/sh\nenv | sort > {dir.File("env")}.$1\nexit 0\n");
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
         var drops = new ConcurrentQueue<string>();
         server.PacketDropped += (_, d) => drops.Enqueue($"{d.Source} :{d.LocalPort} {d.Reason}");
         await server.StartAsync();
-        // -f foreground, -q quit once bound, -n give up after -t 5 DISCOVERs 1 s apart.
-        var r = await Task.Run(() => ns.ExecWithTimeout(ClientTimeout, busybox,
-            ["udhcpc", "-i", ns.ClientInterface, "-f", "-q", "-n", "-t", "5", "-T", "1", "-s", script, .. extra]));
-        var bound = dir.File("env.bound");
-        Assert.That(File.Exists(bound), Is.True, $"udhcpc got no lease (exit {r.ExitCode}): {r.StdErr} {r.StdOut}\nserver drops: {string.Join("\n", drops)}");
-        return File.ReadAllLines(bound).Select(l => l.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
+        return await Task.Run(() => Udhcpc.Lease(ns, dir, "lease", () => $"server drops: {string.Join("\n", drops)}", extra));
     }
 
     private static DhcpServer FullServer(NetworkNamespace ns, TempDir dir) => new(new DhcpServerOptions
