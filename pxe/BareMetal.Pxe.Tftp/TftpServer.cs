@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using BareMetal.Pxe.Tftp.Files;
@@ -44,6 +45,8 @@ public sealed class TftpServer : IAsyncDisposable
     private long _started, _completed, _aborted, _failed, _bytesSent, _retransmissions, _dropped;
     private int _disposed;
     private int _threaded;
+    private int _spinning;
+    private long _spinsCaught, _spinsInVain;
 
     /// <summary>Serves <see cref="TftpServerOptions.Root"/> through a jailed <see cref="RootDirectoryProvider"/>.</summary>
     public TftpServer(TftpServerOptions options)
@@ -58,6 +61,7 @@ public sealed class TftpServer : IAsyncDisposable
         _options = options;
         Provider = provider;
         Limits = options.SessionLimits;
+        SpinTicks = options.SpinBeforeReceive <= TimeSpan.Zero ? 0 : (long)(options.SpinBeforeReceive.TotalSeconds * Stopwatch.Frequency);
         _epoch = options.TimeProvider.GetTimestamp();
     }
 
@@ -78,13 +82,21 @@ public sealed class TftpServer : IAsyncDisposable
         Interlocked.Read(ref _bytesSent),
         Interlocked.Read(ref _retransmissions),
         Interlocked.Read(ref _dropped),
-        _active.Count);
+        _active.Count,
+        Interlocked.Read(ref _spinsCaught),
+        Interlocked.Read(ref _spinsInVain));
 
     internal ITftpFileProvider Provider { get; }
 
     internal TftpSessionLimits Limits { get; }
 
     internal TimeProvider TimeProvider => _options.TimeProvider;
+
+    /// <summary>
+    /// <see cref="TftpServerOptions.SpinBeforeReceive"/> in <see cref="Stopwatch"/> ticks (0: off). Real time on
+    /// purpose: it bounds CPU burnt, not protocol time, and a manual test clock would make a spin endless.
+    /// </summary>
+    internal long SpinTicks { get; }
 
     internal TimeSpan Now => _options.TimeProvider.GetElapsedTime(_epoch);
 
@@ -184,6 +196,33 @@ public sealed class TftpServer : IAsyncDisposable
     }
 
     internal void ReleaseThread() => Interlocked.Decrement(ref _threaded);
+
+    /// <summary>Claims one of the <see cref="TftpServerOptions.MaxSpinning"/> slots for one wait; false when all are taken.</summary>
+    internal bool TryTakeSpinner()
+    {
+        if (SpinTicks == 0)
+        {
+            return false;
+        }
+        while (true)
+        {
+            var n = Volatile.Read(ref _spinning);
+            if (n >= _options.MaxSpinning)
+            {
+                return false;
+            }
+            if (Interlocked.CompareExchange(ref _spinning, n + 1, n) == n)
+            {
+                return true;
+            }
+        }
+    }
+
+    internal void ReleaseSpinner(bool caught)
+    {
+        Interlocked.Decrement(ref _spinning);
+        Interlocked.Increment(ref caught ? ref _spinsCaught : ref _spinsInVain);
+    }
 
     internal void AddBytesSent(long n) => Interlocked.Add(ref _bytesSent, n);
 

@@ -1,6 +1,10 @@
 namespace BareMetal.Pxe.Tftp;
 
-/// <summary>A snapshot of a server's counters since it started.</summary>
+/// <summary>
+/// A snapshot of a server's counters since it started. <see cref="SpinsCaught"/> and <see cref="SpinsInVain"/>
+/// count the waits for an ACK that polled first (<see cref="TftpServerOptions.SpinBeforeReceive"/>): caught
+/// the ACK awake, or gave up and slept.
+/// </summary>
 public readonly record struct TftpServerCounters(
     long TransfersStarted,
     long TransfersCompleted,
@@ -9,4 +13,6 @@ public readonly record struct TftpServerCounters(
     long BytesSent,
     long Retransmissions,
     long PacketsDropped,
-    int ActiveTransfers);
+    int ActiveTransfers,
+    long SpinsCaught = 0,
+    long SpinsInVain = 0);

@@ -33,6 +33,21 @@ public sealed record TftpServerOptions
     public int ThreadedTransfers { get; init; } = 8;
 
     /// <summary>
+    /// How long a threaded transfer polls its socket for the client's ACK before sleeping in recv (zero: never
+    /// poll). A lock-step client on loopback or a fast LAN answers within this, and catching the ACK awake
+    /// saves a thread wake-up per block: on this project's 2-vCPU VM, 2-3x the blocks per second of a server
+    /// that sleeps (docs/benchmarks.md). A client slower than this makes the transfer back off (see
+    /// SpinGovernor), so a real network costs a spin in up to 64 blocks, not one per block.
+    /// </summary>
+    public TimeSpan SpinBeforeReceive { get; init; } = TimeSpan.FromMicroseconds(100);
+
+    /// <summary>
+    /// Transfers that may poll at the same moment; the others sleep at once. One core is always left to the
+    /// clients and the rest of the server, so a one-core machine never polls.
+    /// </summary>
+    public int MaxSpinning { get; init; } = Math.Max(0, Environment.ProcessorCount - 1);
+
+    /// <summary>
     /// The closest spacing of two deadline checks. The server's one timer is armed for the earliest transfer
     /// deadline (an idle server never wakes); deadlines within this of each other are checked together.
     /// </summary>

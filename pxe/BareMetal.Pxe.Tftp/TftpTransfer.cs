@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using BareMetal.Pxe.Tftp.Transfers;
@@ -11,7 +12,8 @@ namespace BareMetal.Pxe.Tftp;
 /// of RFC 1350), connected to the client so the kernel drops datagrams from anyone else. The first
 /// <see cref="TftpServerOptions.ThreadedTransfers"/> transfers at once each get a thread blocked in recv
 /// (the fastest turnaround); the others an async receive loop with no thread of their own. The
-/// server's one timer does resends (armed for the earliest deadline, see TftpServer.CheckBy). Every touch of the session
+/// server's one timer does resends (armed for the earliest deadline, see TftpServer.CheckBy). A threaded transfer
+/// polls briefly for each ACK before it sleeps (<see cref="TftpServerOptions.SpinBeforeReceive"/>). Every touch of the session
 /// holds <see cref="_gate"/>, since the receive loop and the timer run on different threads.
 /// </summary>
 internal sealed class TftpTransfer
@@ -31,6 +33,9 @@ internal sealed class TftpTransfer
     private long _aheadBlock;
     private int _aheadLength;
     private int _finished;
+
+    /// <summary>Whether this transfer's waits poll before sleeping; touched only by its receiving thread.</summary>
+    private SpinGovernor _spin;
 
     public TftpTransfer(TftpServer server, TftpRequest request, IPEndPoint client, IPAddress local)
     {
@@ -187,6 +192,7 @@ internal sealed class TftpTransfer
                 int n;
                 try
                 {
+                    SpinForDatagram();
                     n = _socket.Receive(rx, 0, ReceiveBufferSize, SocketFlags.None);
                 }
                 catch (SocketException e) when (OnReceiveError(e) is { } stop)
@@ -216,6 +222,37 @@ internal sealed class TftpTransfer
             Finish();
             ArrayPool<byte>.Shared.Return(rx);
             _server.ReleaseThread();
+        }
+    }
+
+    /// <summary>
+    /// Polls the socket for up to <see cref="TftpServer.SpinTicks"/> before the blocking recv, when this transfer's
+    /// <see cref="SpinGovernor"/> and a free spinner slot allow: an ACK caught awake is answered without a wake-up.
+    /// </summary>
+    private void SpinForDatagram()
+    {
+        if (!_spin.ShouldSpin() || !_server.TryTakeSpinner())
+        {
+            return;
+        }
+        var caught = false;
+        try
+        {
+            var until = Stopwatch.GetTimestamp() + _server.SpinTicks;
+            do
+            {
+                if (_socket.Available > 0)
+                {
+                    caught = true;
+                    break;
+                }
+            }
+            while (Stopwatch.GetTimestamp() < until && Volatile.Read(ref _finished) == 0);
+        }
+        finally
+        {
+            _server.ReleaseSpinner(caught);
+            _spin.OnSpun(caught);
         }
     }
 

@@ -137,6 +137,44 @@ public class TftpServerTests
     }
 
     [Test]
+    public async Task LockstepClient_IsCaughtWhileTheTransferSpins_AndNoSpinningMeansNoSpins()
+    {
+        // A 10 s spin outlasts any answer of a client in this process, so every wait after the first block is a
+        // catch (the very first waits for the OACK's ACK, also caught). With no spinner slots, nothing spins.
+        foreach (var (maxSpinning, expectSpins) in new[] { (1, true), (0, false) })
+        {
+            var options = new TftpServerOptions { ThreadedTransfers = 1, MaxSpinning = maxSpinning, SpinBeforeReceive = TimeSpan.FromSeconds(10) };
+            await using var server = new TftpServer(options, new FailingProvider(100_000, long.MaxValue));
+            await server.StartAsync(new IPEndPoint(IPAddress.Loopback, 0));
+            using var client = new RawTftpClient();
+            var content = client.Get(server.LocalEndPoint!, "f", new TftpOption("blksize", "1000")).Content;
+            Assert.That(content.Select((b, i) => b == unchecked((byte)(i * 13))).All(ok => ok), Is.True, "content differs");
+            await WaitFor(() => server.Counters.ActiveTransfers == 0);
+            var c = server.Counters;
+            Assert.That(c.SpinsInVain, Is.Zero, $"MaxSpinning {maxSpinning}");
+            // 101 DATA blocks (the last one empty) after an OACK: 102 ACKs waited for.
+            Assert.That(c.SpinsCaught, Is.EqualTo(expectSpins ? 102 : 0), $"MaxSpinning {maxSpinning}");
+        }
+    }
+
+    [Test]
+    public async Task SlowClient_MakesTheTransferBackOff_InsteadOfSpinningForEveryBlock()
+    {
+        // A 1 ns spin ends before any ACK can come back: each try is in vain and the transfer backs off. Of the
+        // 201 waits, only the ones the governor allows spin (0, 2, 5, 10, 19, 36, 69, 134, 199: 9 at most; a
+        // lucky catch of an ACK already there restarts the backoff, so count catches beside them).
+        var options = new TftpServerOptions { ThreadedTransfers = 1, MaxSpinning = 1, SpinBeforeReceive = TimeSpan.FromTicks(1) };
+        await using var server = new TftpServer(options, new FailingProvider(200_000, long.MaxValue));
+        await server.StartAsync(new IPEndPoint(IPAddress.Loopback, 0));
+        using var client = new RawTftpClient();
+        Assert.That(client.Get(server.LocalEndPoint!, "f", new TftpOption("blksize", "1000")).Content, Has.Length.EqualTo(200_000));
+        await WaitFor(() => server.Counters.ActiveTransfers == 0);
+        var c = server.Counters;
+        Assert.That(c.SpinsInVain, Is.GreaterThan(0));
+        Assert.That(c.SpinsInVain, Is.LessThanOrEqualTo(9 + (2 * c.SpinsCaught)), $"{c}");
+    }
+
+    [Test]
     public async Task ReadErrorMidTransfer_ClientGetsErrorZeroAfterTheGoodBlocks()
     {
         // Block 4 fails: first when read ahead (silently), then when it is due (ERROR 0 to the client).
