@@ -59,6 +59,17 @@ public sealed class NbdConnection : IDisposable
     /// <summary>A send failed: the sending thread drops what is left.</summary>
     private volatile bool _senderDead;
 
+    /// <summary>
+    /// Held for each gathered send on the socket: the receiving thread, the sending thread and a FLUSH
+    /// answered aside (<see cref="TransmitBlocking"/>) may each have a batch ready at once.
+    /// </summary>
+    private readonly Lock _socketSend = new();
+
+    /// <summary>Requests running beside the receiving thread (FLUSH), guarded by <see cref="_asideGate"/>; the
+    /// connection ends only once they have replied.</summary>
+    private int _aside;
+    private readonly object _asideGate = new(); // Monitor, not Lock: the end of the connection waits on it.
+
     /// <param name="socket">When given, transmission runs on the caller's thread with blocking socket calls
     /// (the caller owns a thread for this connection): one wake-up per receive, and the replies to every
     /// request that arrived in one receive go out in one gathered send. The handshake always runs on the pipe.</param>
@@ -269,8 +280,12 @@ public sealed class NbdConnection : IDisposable
 
     /// <summary>
     /// The socket transmission loop: receive, run every complete request in the buffer in order, hand
-    /// their replies to the sending thread in gathered batches, repeat. Replies go out in request order
-    /// (allowed). Two threads per connection, as nbdkit's workers give it: while one copies replies into
+    /// their replies to the sending thread in gathered batches, repeat. A FLUSH runs aside on a pool thread
+    /// (it waits for the disk: fsync of the overlay), so the requests behind it are not held up and its reply
+    /// goes out when the disk is done, after theirs: replies are out of order exactly when that helps (the
+    /// protocol lets the server answer in any order; the client matches replies by handle). The flush still
+    /// covers every write answered before it, since those ran to completion before it started.
+    /// Two threads per connection, as nbdkit's workers give it: while one copies replies into
     /// the socket, the other reads the next requests' data, so one connection can use two cores.
     /// In-flight units (<see cref="NbdServerOptions.MaxInflightUnits"/>) bound the replies queued.
     /// </summary>
@@ -326,6 +341,12 @@ public sealed class NbdConnection : IDisposable
                     for (var i = 0; i < units; i++)
                     {
                         _inflight.Wait(ct);
+                    }
+                    if (request.Type == NbdProtocol.CmdFlush)
+                    {
+                        start += need;
+                        RunAside(request, units);
+                        continue;
                     }
                     PooledReply? reply;
                     try
@@ -404,6 +425,13 @@ public sealed class NbdConnection : IDisposable
             // Every reply already made is sent (a DISC is answered only after them) or, if the socket
             // died, dropped; then the sender ends.
             Hand(moreToDo: false);
+            lock (_asideGate)
+            {
+                while (_aside > 0)
+                {
+                    Monitor.Wait(_asideGate);
+                }
+            }
             queue.CompleteAdding();
             sender.Join();
             ArrayPool<byte>.Shared.Return(buffer);
@@ -437,6 +465,55 @@ public sealed class NbdConnection : IDisposable
             Interlocked.Increment(ref _queuedBatches);
             queue.Add(batch, CancellationToken.None);
             batch = free.TryDequeue(out var reused) ? reused : new ReplyBatch();
+        }
+
+        // Runs one request on a pool thread and queues its reply for the sending thread as a batch of its own.
+        // The queue stays open until every aside request is done (the finally above waits for them).
+        void RunAside(NbdRequest request, int units)
+        {
+            lock (_asideGate)
+            {
+                _aside++;
+            }
+            ThreadPool.UnsafeQueueUserWorkItem(_ =>
+            {
+                var queued = false;
+                try
+                {
+                    if (session.Execute(request, []) is { } reply)
+                    {
+                        var alone = new ReplyBatch();
+                        alone.Add(reply, units);
+                        Interlocked.Increment(ref _queuedBatches);
+                        queue.Add(alone, CancellationToken.None);
+                        queued = true;
+                    }
+                }
+                catch (Exception e)
+                {
+                    // As on the receiving thread: a failing disk ends this connection, no other.
+                    if (e is not (IOException or SocketException or ObjectDisposedException or NbdProtocolException))
+                    {
+                        Log.Unexpected(_logger, Client, e);
+                    }
+                    Failure ??= e.Message;
+                    Abort(e.Message);
+                }
+                finally
+                {
+                    if (!queued)
+                    {
+                        _inflight.Release(units);
+                    }
+                    lock (_asideGate)
+                    {
+                        if (--_aside == 0)
+                        {
+                            Monitor.PulseAll(_asideGate);
+                        }
+                    }
+                }
+            }, null);
         }
     }
 
@@ -478,6 +555,7 @@ public sealed class NbdConnection : IDisposable
 
     private void SendGathered(Socket socket, ReplyBatch batch)
     {
+        using var exclusive = _socketSend.EnterScope();
         Interlocked.Exchange(ref _sendStartedAt, _time.GetTimestamp());
         try
         {
