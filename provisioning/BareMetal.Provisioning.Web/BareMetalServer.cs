@@ -81,6 +81,9 @@ public sealed partial class BareMetalServer : IAsyncDisposable
     /// <summary>The running web app (tests reach its services and, with a TestServer, its client).</summary>
     internal WebApplication Web => _web ?? throw new InvalidOperationException("the server is not started");
 
+    /// <summary>Where the NBD block service really listens (port 0 resolved); null when it is off.</summary>
+    internal System.Net.IPEndPoint? NbdEndPoint { get; private set; }
+
     /// <summary>The URL nodes use to reach us.</summary>
     public string BaseUrl => (_options.PublicBaseUrl ?? HttpAddress?.ToString() ?? _options.BaseUrl).TrimEnd('/');
 
@@ -256,7 +259,7 @@ public sealed partial class BareMetalServer : IAsyncDisposable
     private void MapRoutes(WebApplication web)
     {
         web.MapGet("/healthz", () => Results.Text("ok\n"));
-        web.MapGet("/metrics", () => Results.Text(_metrics!.Render(), "text/plain; version=0.0.4"));
+        web.MapGet("/metrics", () => Results.Text(_metrics!.Render() + ExportMetrics.Render(ExportReports.All(_exports!)), "text/plain; version=0.0.4"));
         BootFileRoutes.Map(web, _bootFiles!, RenderBootScriptAsync, RecordBootFileAsync);
         BlockHttpExport.Map(web, _exports!);
         var api = web.MapGroup("/api/v1");
@@ -265,6 +268,7 @@ public sealed partial class BareMetalServer : IAsyncDisposable
         NodeRoutes.Map(api);
         SettingsRoutes.Map(api);
         EventRoutes.Map(api);
+        ExportRoutes.Map(api);
     }
 
     /// <summary>The node's iPXE script (registering the node if it is new), for <c>/boot/{mac}.ipxe</c>.</summary>
@@ -327,6 +331,7 @@ public sealed partial class BareMetalServer : IAsyncDisposable
             var nbd = new NbdServer(_exports!, logger: loggers.CreateLogger("nbd"));
             _services.Add(nbd);
             nbd.Start(nbdEndPoint);
+            NbdEndPoint = nbd.LocalEndPoint;
             var names = _exports!.List();
             lines.Add($"nbd   nbd://{ServeOptions.FormatEndPoint(nbd.LocalEndPoint)}/{{name}}[@node]  ({names.Count} export(s) from the catalog and {_options.ImagesDirectory})");
         }

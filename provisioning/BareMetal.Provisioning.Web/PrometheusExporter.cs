@@ -96,14 +96,17 @@ public sealed class PrometheusExporter : IDisposable
         var pairs = new List<string>(tags.Length);
         foreach (var (k, v) in tags)
         {
-            var value = Convert.ToString(v, CultureInfo.InvariantCulture) ?? "";
-            value = value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+            var value = EscapeLabelValue(Convert.ToString(v, CultureInfo.InvariantCulture) ?? "");
             var key = new string(k.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').ToArray());
             pairs.Add($"{key}=\"{value}\"");
         }
         pairs.Sort(StringComparer.Ordinal);
         return "{" + string.Join(',', pairs) + "}";
     }
+
+    /// <summary>A label value as the text format wants it: backslash, double quote and newline escaped.</summary>
+    internal static string EscapeLabelValue(string value) =>
+        value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
 
     public void Dispose() => _listener.Dispose();
 

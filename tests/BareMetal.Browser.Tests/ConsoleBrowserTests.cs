@@ -156,11 +156,22 @@ public sealed class ConsoleBrowserTests
         }
         await Assertions.Expect(row.Locator("[data-field=bytes]")).Not.ToHaveTextAsync(before ?? "", new() { Timeout = 15_000 });
         await Assertions.Expect(row.Locator("[data-field=state]")).ToHaveTextAsync("streaming");
+        // 256 KiB from 1 MiB: four distinct 64 KiB blocks touched, live too.
+        await Assertions.Expect(row.Locator("[data-field=blocks]")).ToHaveTextAsync("4");
         await Assertions.Expect(row.Locator("[data-field=no-copy]")).ToHaveTextAsync("—");
         Assert.That(await row.Locator("progress").CountAsync(), Is.Zero, "a stream node copies nothing: no copy bar");
         await Assertions.Expect(page.Locator("[data-event-list] li[data-kind]").First).ToBeVisibleAsync();
         Assert.That(await page.EvaluateAsync<bool>("window.__noReload === true"), "the update arrived without a reload");
         await Shot(page, "deployments");
+
+        // The exports page has the same read, per export and per client, and the regions read as a picture.
+        var nodeExport = $"tiny.v1@{Mac.Replace(":", "", StringComparison.Ordinal)}";
+        await page.GotoAsync(_server.BaseUrl + "/exports");
+        await Assertions.Expect(page.Locator($"tr[data-export='{nodeExport}'] [data-field=blocks]")).ToHaveTextAsync("4 of 1024");
+        await Shot(page, "exports");
+        await page.GotoAsync(_server.BaseUrl + "/exports/" + nodeExport);
+        await Assertions.Expect(page.GetByRole(AriaRole.Img, new() { Name = "Regions read: 0.4 % read, in 1 range" }).First).ToBeVisibleAsync();
+        await Shot(page, "export-details");
 
         // Settings: boot files saved; a token is shown once.
         await page.GotoAsync(_server.BaseUrl + "/settings");
@@ -189,7 +200,7 @@ public sealed class ConsoleBrowserTests
         var state = await context.StorageStateAsync();
         await using var phone = await _browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = Phone, StorageState = state, IsMobile = true, HasTouch = true });
         var small = await phone.NewPageAsync();
-        foreach (var (path, name) in new[] { ("/", "dashboard"), ("/images", "images"), ("/images/tiny/1", "image-details"), ("/nodes", "nodes"), ("/deployments", "deployments"), ("/settings", "settings") })
+        foreach (var (path, name) in new[] { ("/", "dashboard"), ("/images", "images"), ("/images/tiny/1", "image-details"), ("/nodes", "nodes"), ("/deployments", "deployments"), ("/exports", "exports"), ($"/exports/tiny.v1@{Mac.Replace(":", "", StringComparison.Ordinal)}", "export-details"), ("/settings", "settings") })
         {
             await small.GotoAsync(_server.BaseUrl + path);
             var overflow = await small.EvaluateAsync<int>("document.documentElement.scrollWidth - document.documentElement.clientWidth");

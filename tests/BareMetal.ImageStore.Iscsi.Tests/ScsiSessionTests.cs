@@ -191,5 +191,26 @@ public sealed class ScsiSessionTests
         var r = i.Send(i.Command(cdb, 24, false, true, param));
         Assert.That(r.Single().ScsiStatus, Is.Zero);
         Assert.That(File.ReadAllBytes(t.Path).AsSpan(10 * 512, 4 * 512).ContainsAnyExcept((byte)0), Is.False);
+        // Counted as written, for the export and for the initiator's address (it used to be the total only).
+        Assert.That(t.Provider.Export.Counters.Snapshot().BytesWritten, Is.EqualTo(4 * 512));
+        Assert.That(t.Provider.Export.Counters.ClientSnapshots()["127.0.0.1"].BytesWritten, Is.EqualTo(4 * 512));
+    }
+
+    [Test]
+    public void WriteSame16_NoDataOutBuffer_ZeroesAndCountsTheWriteForTheClient()
+    {
+        using var t = new TestExports();
+        var i = t.NewInitiator();
+        i.Login();
+        var cdb = new byte[16];
+        cdb[0] = 0x93;
+        cdb[1] = 0x01; // NDOB: zeroes, no parameter data
+        BinaryPrimitives.WriteUInt64BigEndian(cdb.AsSpan(2), 128);
+        BinaryPrimitives.WriteUInt32BigEndian(cdb.AsSpan(10), 8);
+        var r = i.Send(i.Command(cdb, 0, false, false));
+        Assert.That(r.Single().ScsiStatus, Is.Zero);
+        Assert.That(File.ReadAllBytes(t.Path).AsSpan(128 * 512, 8 * 512).ContainsAnyExcept((byte)0), Is.False);
+        Assert.That(t.Provider.Export.Counters.Snapshot().BytesWritten, Is.EqualTo(8 * 512));
+        Assert.That(t.Provider.Export.Counters.ClientSnapshots()["127.0.0.1"].BytesWritten, Is.EqualTo(8 * 512));
     }
 }

@@ -14,6 +14,42 @@ public class CounterTests
         Assert.That(b.Ranges(), Is.EqualTo(new[] { (0L, 131072L) }));
     }
 
+    [TestCase(0)]
+    [TestCase(1)]
+    [TestCase(2)]
+    public void RegionBitmap_Ranges_AcrossEmptyFullAndPartialWords_MatchTheBitsOneByOne(int seed)
+    {
+        // 200 regions: three whole words and a partial one; runs that start, end and span word edges.
+        const long Region = RegionBitmap.PreferredRegionSize;
+        var b = new RegionBitmap((200 * Region) - 100);
+        var random = new Random(seed);
+        b.Mark(60 * Region, 70 * Region); // 60..129: ends a word, fills one, starts another
+        for (var i = 0; i < 20; i++)
+        {
+            b.Mark(random.Next(0, 200) * Region, random.Next(1, 4) * Region);
+        }
+        b.Mark(199 * Region, 1);
+
+        var expected = new List<(long, long)>();
+        for (long r = 0; r < b.RegionCount; r++)
+        {
+            if (!b.IsSet(r))
+            {
+                continue;
+            }
+            if (expected.Count > 0 && expected[^1].Item2 == r * Region)
+            {
+                expected[^1] = (expected[^1].Item1, (r + 1) * Region);
+            }
+            else
+            {
+                expected.Add((r * Region, (r + 1) * Region));
+            }
+        }
+        Assert.That(b.Ranges(), Is.EqualTo(expected));
+        Assert.That(b.Ranges()[^1].End, Is.EqualTo(200 * Region));
+    }
+
     [Test]
     public void RegionBitmap_HugeDisk_GrowsRegionsToBoundMemory()
     {

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
+using BareMetal.ImageStore.Nbd.Counters;
 using BareMetal.ImageStore.Nbd.Exports;
 
 namespace BareMetal.ImageStore.Iscsi.Scsi;
@@ -52,8 +53,11 @@ public sealed class ScsiLogicalUnit
 
     public string Serial => _serial;
 
-    /// <summary>Checks <paramref name="cdb"/> for <paramref name="lun"/> (the 8-byte LUN field; 0 = LUN 0).</summary>
-    public ScsiPlan Plan(ReadOnlySpan<byte> cdb, ulong lun)
+    /// <summary>
+    /// Checks <paramref name="cdb"/> for <paramref name="lun"/> (the 8-byte LUN field; 0 = LUN 0).
+    /// Writes done here (WRITE SAME with NDOB) count for the export and <paramref name="client"/>.
+    /// </summary>
+    public ScsiPlan Plan(ReadOnlySpan<byte> cdb, ulong lun, BlockCounters? client = null)
     {
         var op = cdb[0];
         if (lun != 0)
@@ -86,8 +90,8 @@ public sealed class ScsiLogicalUnit
             0x91 => Sync16(cdb),
             0xa0 => ReportLuns(cdb),
             0x42 => UnmapPlan(cdb),
-            0x41 => WriteSamePlan(cdb, BinaryPrimitives.ReadUInt32BigEndian(cdb[2..]), BinaryPrimitives.ReadUInt16BigEndian(cdb[7..]), ndob: false),
-            0x93 => WriteSamePlan(cdb, (long)Math.Min(BinaryPrimitives.ReadUInt64BigEndian(cdb[2..]), long.MaxValue), BinaryPrimitives.ReadUInt32BigEndian(cdb[10..]), ndob: (cdb[1] & 0x01) != 0),
+            0x41 => WriteSamePlan(cdb, BinaryPrimitives.ReadUInt32BigEndian(cdb[2..]), BinaryPrimitives.ReadUInt16BigEndian(cdb[7..]), ndob: false, client),
+            0x93 => WriteSamePlan(cdb, (long)Math.Min(BinaryPrimitives.ReadUInt64BigEndian(cdb[2..]), long.MaxValue), BinaryPrimitives.ReadUInt32BigEndian(cdb[10..]), ndob: (cdb[1] & 0x01) != 0, client),
             0x1b => (cdb[4] & 0xf0) == 0 ? ScsiPlan.Good : ScsiPlan.Check(ScsiSense.InvalidFieldInCdb), // START STOP UNIT: nothing to spin
             0x1e => ScsiPlan.Good,                              // PREVENT ALLOW MEDIUM REMOVAL: not removable
             _ => ScsiPlan.Check(ScsiSense.InvalidOpcode),
@@ -429,7 +433,7 @@ public sealed class ScsiLogicalUnit
         return length == 0 ? ScsiPlan.Good : new ScsiPlan(ScsiPlanKind.DataOutBuffered, Length: length);
     }
 
-    private ScsiPlan WriteSamePlan(ReadOnlySpan<byte> cdb, long lba, long blocks, bool ndob)
+    private ScsiPlan WriteSamePlan(ReadOnlySpan<byte> cdb, long lba, long blocks, bool ndob, BlockCounters? client)
     {
         if ((cdb[1] >> 5) != 0 || (cdb[1] & 0x10) != 0)
         {
@@ -450,23 +454,27 @@ public sealed class ScsiLogicalUnit
         if (ndob)
         {
             Export.Disk.WriteZeroes(lba * BlockSize, blocks * BlockSize);
+            Export.Counters.Written(client, lba * BlockSize, blocks * BlockSize);
             return ScsiPlan.Good;
         }
         return new ScsiPlan(ScsiPlanKind.DataOutBuffered, Length: BlockSize);
     }
 
-    /// <summary>Finishes a <see cref="ScsiPlanKind.DataOutBuffered"/> command with its parameter data.</summary>
-    public ScsiPlan Complete(ReadOnlySpan<byte> cdb, ReadOnlySpan<byte> data) => cdb[0] switch
+    /// <summary>
+    /// Finishes a <see cref="ScsiPlanKind.DataOutBuffered"/> command with its parameter data; what UNMAP
+    /// and WRITE SAME write counts for the export and <paramref name="client"/>.
+    /// </summary>
+    public ScsiPlan Complete(ReadOnlySpan<byte> cdb, ReadOnlySpan<byte> data, BlockCounters? client = null) => cdb[0] switch
     {
         0x2f => CompareVerify(BinaryPrimitives.ReadUInt32BigEndian(cdb[2..]) * (long)BlockSize, data),
         0x8f => CompareVerify((long)BinaryPrimitives.ReadUInt64BigEndian(cdb[2..]) * BlockSize, data),
-        0x42 => Unmap(data),
-        0x41 => WriteSame(BinaryPrimitives.ReadUInt32BigEndian(cdb[2..]), BinaryPrimitives.ReadUInt16BigEndian(cdb[7..]), data),
-        0x93 => WriteSame((long)BinaryPrimitives.ReadUInt64BigEndian(cdb[2..]), BinaryPrimitives.ReadUInt32BigEndian(cdb[10..]), data),
+        0x42 => Unmap(data, client),
+        0x41 => WriteSame(BinaryPrimitives.ReadUInt32BigEndian(cdb[2..]), BinaryPrimitives.ReadUInt16BigEndian(cdb[7..]), data, client),
+        0x93 => WriteSame((long)BinaryPrimitives.ReadUInt64BigEndian(cdb[2..]), BinaryPrimitives.ReadUInt32BigEndian(cdb[10..]), data, client),
         _ => ScsiPlan.Check(ScsiSense.InvalidOpcode),
     };
 
-    private ScsiPlan Unmap(ReadOnlySpan<byte> data)
+    private ScsiPlan Unmap(ReadOnlySpan<byte> data, BlockCounters? client)
     {
         if (data.Length < 8)
         {
@@ -509,13 +517,13 @@ public sealed class ScsiLogicalUnit
             if (n > 0)
             {
                 Export.Disk.WriteZeroes(lba * BlockSize, n * (long)BlockSize);
-                Export.Counters.Written(null, lba * BlockSize, n * (long)BlockSize);
+                Export.Counters.Written(client, lba * BlockSize, n * (long)BlockSize);
             }
         }
         return ScsiPlan.Good;
     }
 
-    private ScsiPlan WriteSame(long lba, long blocks, ReadOnlySpan<byte> block)
+    private ScsiPlan WriteSame(long lba, long blocks, ReadOnlySpan<byte> block, BlockCounters? client)
     {
         if (block.Length < BlockSize)
         {
@@ -541,7 +549,7 @@ public sealed class ScsiLogicalUnit
                 Export.Disk.Write(offset + pos, chunk.AsSpan(0, n));
             }
         }
-        Export.Counters.Written(null, offset, length);
+        Export.Counters.Written(client, offset, length);
         return ScsiPlan.Good;
     }
 }

@@ -336,7 +336,7 @@ public sealed class IscsiSession
             return;
         }
         var cdb = h.Cdb;
-        var plan = _unit.Plan(cdb, h.Lun);
+        var plan = _unit.Plan(cdb, h.Lun, _clientCounters);
         var expected = h.ExpectedDataTransferLength;
         var export = _unit.Export;
         export.Counters.Request(_clientCounters);
@@ -631,7 +631,7 @@ public sealed class IscsiSession
         {
             try
             {
-                result = _unit!.Complete(task.Cdb, buffer);
+                result = _unit!.Complete(task.Cdb, buffer, _clientCounters);
             }
             catch (Exception e) when (e is IOException or ArgumentOutOfRangeException or InvalidOperationException or Formats.ImageFormatException)
             {

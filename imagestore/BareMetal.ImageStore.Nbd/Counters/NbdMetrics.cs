@@ -2,7 +2,11 @@ using System.Diagnostics.Metrics;
 
 namespace BareMetal.ImageStore.Nbd.Counters;
 
-/// <summary>The block service's instruments, tagged with export and client (dotnet-counters, OpenTelemetry).</summary>
+/// <summary>
+/// The block service's instruments, tagged with the export only (dotnet-counters, OpenTelemetry): a client
+/// tag here would make one series per address ever seen. Per-client figures are read from
+/// <see cref="ExportCounters.ClientSnapshots"/> when someone asks (the server's /metrics caps them).
+/// </summary>
 public static class NbdMetrics
 {
     public const string MeterName = "BareMetal.ImageStore.Nbd";

@@ -66,22 +66,40 @@ public sealed class RegionBitmap
     public bool IsSet(long region) =>
         region >= 0 && region < RegionCount && (Volatile.Read(ref _words[region >> 6]) & (1L << (int)(region & 63))) != 0;
 
-    /// <summary>The set regions as byte ranges [start, end), merged.</summary>
+    /// <summary>
+    /// The set regions as byte ranges [start, end), merged. Empty and full words are stepped over whole:
+    /// /metrics and the console ask this of every export and client, and a big disk has 2^20 regions.
+    /// </summary>
     public IReadOnlyList<(long Start, long End)> Ranges()
     {
         var list = new List<(long, long)>();
         long runStart = -1;
-        for (long r = 0; r < RegionCount; r++)
+        for (long w = 0; w < _words.Length; w++)
         {
-            var set = IsSet(r);
-            if (set && runStart < 0)
+            var first = w << 6;
+            var bits = (int)Math.Min(64, RegionCount - first);
+            var full = bits == 64 ? ulong.MaxValue : (1UL << bits) - 1;
+            var word = unchecked((ulong)Volatile.Read(ref _words[w])) & full;
+            if (word == 0 && runStart < 0)
             {
-                runStart = r;
+                continue;
             }
-            else if (!set && runStart >= 0)
+            if (word == full && runStart >= 0)
             {
-                list.Add((runStart << Shift, r << Shift));
-                runStart = -1;
+                continue;
+            }
+            for (var b = 0; b < bits; b++)
+            {
+                var set = (word & (1UL << b)) != 0;
+                if (set && runStart < 0)
+                {
+                    runStart = first + b;
+                }
+                else if (!set && runStart >= 0)
+                {
+                    list.Add((runStart << Shift, (first + b) << Shift));
+                    runStart = -1;
+                }
             }
         }
         if (runStart >= 0)

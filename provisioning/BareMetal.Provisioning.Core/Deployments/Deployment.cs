@@ -8,7 +8,7 @@ namespace BareMetal.Provisioning.Core.Deployments;
 /// </summary>
 /// <param name="EndedAt">Set when it reached Done/Failed or a new boot superseded it.</param>
 /// <param name="BytesStreamed">Bytes the block service sent to the node.</param>
-/// <param name="BlocksFetched">Read requests the block service served.</param>
+/// <param name="BlocksFetched">Distinct 64 KiB blocks of the node's disk the block service read or wrote (the column keeps its first name; it counted requests before).</param>
 /// <param name="OverlayBytes">Size of the node's copy-on-write overlay.</param>
 /// <param name="CopyPercent">Background copy progress, 0..100.</param>
 /// <param name="Error">Why it failed, or why it ended.</param>

@@ -31,6 +31,8 @@ namespace BareMetal.Provisioning.Web.Api;
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(ResetResult))]
 [JsonSerializable(typeof(ChangeEvent))]
+[JsonSerializable(typeof(List<ExportSummaryInfo>))]
+[JsonSerializable(typeof(ExportInfo))]
 [JsonSerializable(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails))]
 [JsonSerializable(typeof(Microsoft.AspNetCore.Http.HttpValidationProblemDetails))]
 public sealed partial class ApiJson : JsonSerializerContext

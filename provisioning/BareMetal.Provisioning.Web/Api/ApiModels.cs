@@ -89,3 +89,38 @@ public sealed record ChangeEvent(
     ImageInfo? Image = null,
     DeploymentInfo? Deployment = null,
     string? Setting = null);
+
+/// <summary>
+/// An export's (or one client's) counters since this server opened the export. Blocks are the
+/// counters' regions (<see cref="BlockSize"/> bytes, 64 KiB unless the disk is huge).
+/// </summary>
+/// <param name="BlocksTouched">Distinct blocks read or written, of <see cref="Blocks"/>.</param>
+/// <param name="ReadRegionCount">Separate ranges read (adjacent blocks merge).</param>
+/// <param name="ReadBytesCovered">Bytes of the disk inside those ranges.</param>
+public sealed record ExportCountersInfo(
+    long BytesRead,
+    long BytesWritten,
+    long Requests,
+    long BlocksTouched,
+    long Blocks,
+    long BlockSize,
+    long ReadRegionCount,
+    long ReadBytesCovered);
+
+/// <summary>GET /api/v1/exports item: one export, its total counters and how many clients it has seen.</summary>
+/// <param name="Node">MAC of the node whose overlay this is; null for a base export.</param>
+public sealed record ExportSummaryInfo(string Name, string? Node, string? Description, bool ReadOnly, long SizeBytes, ExportCountersInfo Counters, int Clients);
+
+/// <summary>GET /api/v1/exports/{name}: one export with the ranges read, as [offset, length], and per client.</summary>
+public sealed record ExportInfo(
+    string Name,
+    string? Node,
+    string? Description,
+    bool ReadOnly,
+    long SizeBytes,
+    ExportCountersInfo Counters,
+    IReadOnlyList<long[]> ReadRegions,
+    IReadOnlyList<ExportClientInfo> Clients);
+
+/// <summary>One client (IP address) of an export.</summary>
+public sealed record ExportClientInfo(string Client, ExportCountersInfo Counters, IReadOnlyList<long[]> ReadRegions);

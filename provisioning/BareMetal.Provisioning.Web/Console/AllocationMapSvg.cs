@@ -16,14 +16,19 @@ public static class AllocationMapSvg
 
     private const int Height = 100;
 
-    public static string Render(IReadOnlyList<ImageMapBucket> buckets, string summary)
+    /// <summary>
+    /// The SVG for <paramref name="buckets"/>; <paramref name="id"/> prefixes its element ids, so several
+    /// pictures can share a page (the exports page draws one per client).
+    /// </summary>
+    public static string Render(IReadOnlyList<ImageMapBucket> buckets, string summary, string id = "map")
     {
         ArgumentNullException.ThrowIfNull(buckets);
+        ArgumentException.ThrowIfNullOrEmpty(id);
         var n = Math.Max(1, buckets.Count);
         var svg = new StringBuilder();
-        svg.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {n} {Height}\" preserveAspectRatio=\"none\" role=\"img\" aria-labelledby=\"map-title\">");
-        svg.Append("<title id=\"map-title\">").Append(System.Net.WebUtility.HtmlEncode(summary)).Append("</title>");
-        svg.Append("<defs><pattern id=\"zero-hatch\" width=\"2\" height=\"8\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\">")
+        svg.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {n} {Height}\" preserveAspectRatio=\"none\" role=\"img\" aria-labelledby=\"{id}-title\">");
+        svg.Append(CultureInfo.InvariantCulture, $"<title id=\"{id}-title\">").Append(System.Net.WebUtility.HtmlEncode(summary)).Append("</title>");
+        svg.Append(CultureInfo.InvariantCulture, $"<defs><pattern id=\"{id}-zero-hatch\" width=\"2\" height=\"8\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\">")
            .Append("<rect width=\"2\" height=\"8\" fill=\"#ffffff\"/><rect width=\"1\" height=\"8\" fill=\"#9aa4b2\"/></pattern></defs>");
         svg.Append(CultureInfo.InvariantCulture, $"<rect x=\"0\" y=\"0\" width=\"{n}\" height=\"{Height}\" fill=\"#eef1f5\"/>");
         for (var i = 0; i < buckets.Count; i++)
@@ -37,7 +42,7 @@ public static class AllocationMapSvg
             }
             if (zero > 0)
             {
-                svg.Append(CultureInfo.InvariantCulture, $"<rect class=\"zero\" x=\"{i}\" y=\"{Height - data - zero:0.##}\" width=\"1\" height=\"{zero:0.##}\" fill=\"url(#zero-hatch)\"/>");
+                svg.Append(CultureInfo.InvariantCulture, $"<rect class=\"zero\" x=\"{i}\" y=\"{Height - data - zero:0.##}\" width=\"1\" height=\"{zero:0.##}\" fill=\"url(#{id}-zero-hatch)\"/>");
             }
         }
         svg.Append("</svg>");

@@ -28,6 +28,44 @@ public sealed class CatalogExportProvider : IExportProvider, IDisposable
     /// <summary>Per-node exports opened so far (export name -> export), for progress reporting.</summary>
     public IEnumerable<KeyValuePair<string, NbdExport>> NodeExports => _nodeExports;
 
+    /// <summary>
+    /// Every export with its counters, by name: each listed (base) export, opened here if no client has
+    /// opened it yet (read-only, so that costs a file handle and nothing else), and each per-node export
+    /// a node has opened. Per-node exports are never opened by asking: that would create an overlay.
+    /// </summary>
+    public IReadOnlyList<NbdExport> Served()
+    {
+        var served = new Dictionary<string, NbdExport>(StringComparer.Ordinal);
+        foreach (var listing in List())
+        {
+            try
+            {
+                if (Find(listing.Name) is { } export)
+                {
+                    served[export.Name] = export;
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // A file that no client could open either (damaged, gone, unreadable): it has no counters.
+            }
+        }
+        foreach (var (name, export) in _nodeExports)
+        {
+            var baseName = name[..name.IndexOf(OverlayExportProvider.IdentitySeparator, StringComparison.Ordinal)];
+            bool live;
+            lock (_lock)
+            {
+                live = _live.Contains(baseName);
+            }
+            if (live)
+            {
+                served[name] = export;
+            }
+        }
+        return [.. served.Values.OrderBy(e => e.Name, StringComparer.Ordinal)];
+    }
+
     /// <summary>Where a per-node export's overlay lives.</summary>
     public string OverlayPath(string exportName) => _overlays.OverlayPath(exportName);
 

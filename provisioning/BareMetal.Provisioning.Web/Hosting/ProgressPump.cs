@@ -8,8 +8,8 @@ namespace BareMetal.Provisioning.Web.Hosting;
 
 /// <summary>
 /// Turns the block service's per-export counters into deployment progress: every tick, each per-node
-/// export ("image@525400123456") whose counters moved becomes one DiskRead event (bytes streamed, read
-/// requests, overlay size) for that node, which moves it to Streaming and reaches the console over SSE.
+/// export ("image@525400123456") whose counters moved becomes one DiskRead event (bytes streamed,
+/// distinct blocks touched, overlay size) for that node, which moves it to Streaming and reaches the console over SSE.
 /// Reads are counted by the exports themselves; this only samples them, so the data path stays untouched.
 /// <para>
 /// Those counters live in this process, the deployment in the database. So a deployment's progress is
@@ -17,13 +17,20 @@ namespace BareMetal.Provisioning.Web.Hosting;
 /// on from there instead of sending the console's figures back to zero), plus what the export counted
 /// since; a new boot of the node (a new deployment) starts again from zero.
 /// </para>
+/// <para>
+/// Blocks are the counters' regions (64 KiB) read or written at least once. The export keeps one set of
+/// them for as long as this process has it open, so a new boot served by the same process counts the
+/// blocks it touches that no earlier boot had touched, and after a restart a block touched before and
+/// again since counts twice (never beyond the disk's block count). The exports page has the exact
+/// per-export figures.
+/// </para>
 /// </summary>
 public sealed partial class ProgressPump : IAsyncDisposable
 {
     private readonly CatalogExportProvider _exports;
     private readonly IDeploymentTracker _deployments;
     private readonly ILogger _logger;
-    private readonly Dictionary<string, (long Bytes, long Requests, long Overlay)> _last = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (long Bytes, long Blocks, long Overlay)> _last = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Baseline> _baselines = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _gate = new(1, 1);
     private ITimer? _timer;
@@ -60,7 +67,7 @@ public sealed partial class ProgressPump : IAsyncDisposable
                 }
                 var snapshot = export.Counters.Snapshot();
                 var overlay = OverlaySize(_exports.OverlayPath(name));
-                var now = (snapshot.BytesRead, snapshot.Requests, overlay);
+                var now = (snapshot.BytesRead, snapshot.BlocksTouched, overlay);
                 var seen = _last.TryGetValue(name, out var last);
                 if (seen && last == now)
                 {
@@ -69,9 +76,9 @@ public sealed partial class ProgressPump : IAsyncDisposable
                 _last[name] = now;
                 try
                 {
-                    var (bytes, requests) = await ProgressOfCurrentDeploymentAsync(mac, name, snapshot.BytesRead, snapshot.Requests, seen ? last : null, cancellationToken);
+                    var (bytes, blocks) = await ProgressOfCurrentDeploymentAsync(mac, name, snapshot.BytesRead, snapshot.BlocksTouched, seen ? last : null, cancellationToken);
                     await _deployments.RecordAsync(mac, new DeploymentEvent(DeploymentEventKind.DiskRead, Message: name,
-                        BytesStreamed: bytes, BlocksFetched: requests, OverlayBytes: overlay), cancellationToken);
+                        BytesStreamed: bytes, BlocksFetched: Math.Min(blocks, snapshot.RegionCount), OverlayBytes: overlay), cancellationToken);
                     reported++;
                 }
                 catch (CatalogException e)
@@ -89,28 +96,28 @@ public sealed partial class ProgressPump : IAsyncDisposable
     }
 
     /// <summary>The export's counters as the node's current deployment should show them (see the class comment).</summary>
-    private async Task<(long Bytes, long Requests)> ProgressOfCurrentDeploymentAsync(string mac, string name, long bytes, long requests,
-        (long Bytes, long Requests, long Overlay)? previous, CancellationToken cancellationToken)
+    private async Task<(long Bytes, long Blocks)> ProgressOfCurrentDeploymentAsync(string mac, string name, long bytes, long blocks,
+        (long Bytes, long Blocks, long Overlay)? previous, CancellationToken cancellationToken)
     {
         var current = await _deployments.GetCurrentAsync(mac, cancellationToken);
         if (current is not { IsFinished: false })
         {
-            return (bytes, requests);
+            return (bytes, blocks);
         }
         if (!_baselines.TryGetValue(name, out var b) || b.DeploymentId != current.Id)
         {
             b = _baselines.ContainsKey(name)
                 // A new boot while this process serves the export: what was counted before belongs to the old one.
-                ? new Baseline(current.Id, 0, 0, previous?.Bytes ?? 0, previous?.Requests ?? 0)
+                ? new Baseline(current.Id, 0, 0, previous?.Bytes ?? 0, previous?.Blocks ?? 0)
                 // First sight since this process started: carry on from what the deployment already had.
                 : new Baseline(current.Id, current.BytesStreamed, current.BlocksFetched, 0, 0);
             _baselines[name] = b;
         }
-        return (b.Bytes + Math.Max(0, bytes - b.CounterBytes), b.Requests + Math.Max(0, requests - b.CounterRequests));
+        return (b.Bytes + Math.Max(0, bytes - b.CounterBytes), b.Blocks + Math.Max(0, blocks - b.CounterBlocks));
     }
 
     /// <summary>Where a deployment's figures stood, and the export's counters then, when this process started following it.</summary>
-    private readonly record struct Baseline(long DeploymentId, long Bytes, long Requests, long CounterBytes, long CounterRequests);
+    private readonly record struct Baseline(long DeploymentId, long Bytes, long Blocks, long CounterBytes, long CounterBlocks);
 
     private static long OverlaySize(string path)
     {

@@ -104,7 +104,7 @@
     function describe(kind, f) {
         switch (kind) {
             case "progress": return "progress " + f.mac + ": " + formatBytes(f.bytes ?? 0) + " streamed, "
-                + (f.blocks ?? 0) + " blocks, overlay " + formatBytes(f.overlay ?? 0) + ", copy " + (f.copy ?? 0) + " %";
+                + (f.blocks ?? 0) + " blocks touched, overlay " + formatBytes(f.overlay ?? 0) + ", copy " + (f.copy ?? 0) + " %";
             case "deployment": return "deployment " + f.mac + " is " + (f.state ?? "?");
             case "node": return "node " + f.mac + ": " + f.change;
             case "image": return "image " + (f.image ?? "") + ": " + f.change;
