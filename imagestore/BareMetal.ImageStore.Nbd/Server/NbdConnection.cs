@@ -99,6 +99,12 @@ public sealed class NbdConnection : IDisposable
         }
     }
 
+    private void OnExportClosed()
+    {
+        Log.ExportClosed(_logger, Client, Export?.Name ?? "?");
+        Abort("export reset");
+    }
+
     /// <summary>Called periodically: closes a connection that dawdles in the handshake or stopped reading.</summary>
     public void CheckStalled()
     {
@@ -131,6 +137,13 @@ public sealed class NbdConnection : IDisposable
                 return;
             }
             Export = handshake.Export!;
+            // A reset withdraws the export and disposes its disk: end this connection rather than
+            // answer EIO from a dead disk while new connections see a fresh overlay.
+            Export.Closed += OnExportClosed;
+            if (Export.IsClosed)
+            {
+                OnExportClosed();
+            }
             var session = new NbdTransmission(Export, handshake.StructuredReplies, handshake.BaseAllocation,
                 handshake.BlockSizeAgreed, Export.Counters.Client(Client));
             _transmitting = true;
@@ -163,6 +176,10 @@ public sealed class NbdConnection : IDisposable
         }
         finally
         {
+            if (Export is { } export)
+            {
+                export.Closed -= OnExportClosed;
+            }
             await DrainAsync();
             await _input.CompleteAsync();
             Log.Disconnected(_logger, Client);
