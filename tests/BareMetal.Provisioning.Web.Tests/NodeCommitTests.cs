@@ -126,6 +126,40 @@ public sealed partial class NodeCommitTests
     }
 
     [Test]
+    public async Task HttpDisk_ETag_IsStable_ChangesAfterAWrite_AndAStaleIfRangeGetsEverything()
+    {
+        await StreamingNodeAsync("52:54:00:cc:dd:04");
+        const string export = "base.v1@525400ccdd04";
+        await using var node = await NbdClient.ConnectAsync("127.0.0.1", _nbdPort, export);
+        using var anon = _host.Anonymous();
+        async Task<string> HeadAsync()
+        {
+            using var head = await anon.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/disk/{export}"));
+            Assert.That(head.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            return head.Headers.ETag!.ToString();
+        }
+        var first = await HeadAsync();
+        Assert.That(await HeadAsync(), Is.EqualTo(first), "nothing written, same validator");
+
+        await node.WriteAsync(4096, new byte[512]);
+        var changed = await HeadAsync();
+        Assert.That(changed, Is.Not.EqualTo(first), "a write through the overlay changes the ETag");
+
+        using var stale = new HttpRequestMessage(HttpMethod.Get, $"/disk/{export}");
+        stale.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(0, 511);
+        stale.Headers.TryAddWithoutValidation("If-Range", first);
+        using var whole = await anon.SendAsync(stale);
+        Assert.That(whole.StatusCode, Is.EqualTo(HttpStatusCode.OK), "a copy made before the write must be fetched again");
+        Assert.That((await whole.Content.ReadAsByteArrayAsync()).Length, Is.EqualTo(_base.Length));
+
+        using var fresh = new HttpRequestMessage(HttpMethod.Get, $"/disk/{export}");
+        fresh.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(0, 511);
+        fresh.Headers.TryAddWithoutValidation("If-Range", changed);
+        using var part = await anon.SendAsync(fresh);
+        Assert.That(part.StatusCode, Is.EqualTo(HttpStatusCode.PartialContent));
+    }
+
+    [Test]
     public async Task Reset_WithAConnectionOpen_ClosesIt_AndANewConnectionReadsTheBase()
     {
         await StreamingNodeAsync("52:54:00:cc:dd:03");

@@ -95,6 +95,14 @@ public sealed class NbdExport
     private bool _held;
     private int _closed;
 
+    private long _writeGeneration;
+
+    /// <summary>
+    /// Counts writes (and flushes) through NBD since the export opened: part of the HTTP ETag, because
+    /// a file's mtime moves in coarse kernel ticks and can miss a write made just after another.
+    /// </summary>
+    public long WriteGeneration => Interlocked.Read(ref _writeGeneration);
+
     /// <summary>Raised once when the export is withdrawn (reset): connections to it end.</summary>
     public event Action? Closed;
 
@@ -142,6 +150,7 @@ public sealed class NbdExport
         }
         lock (_gate)
         {
+            Interlocked.Increment(ref _writeGeneration);
             Interlocked.Decrement(ref _active);
             if (--_writers == 0)
             {

@@ -79,6 +79,9 @@ public sealed class NbdConnection : IDisposable
 
     public string Client { get; }
 
+    /// <summary>The accepted socket when the server's shell owns one (null over a plain pipe).</summary>
+    internal Socket? Socket => _socket;
+
     /// <summary>The export chosen, once transmission started.</summary>
     public NbdExport? Export { get; private set; }
 
