@@ -109,6 +109,45 @@ public sealed partial class NodeCommitTests
     }
 
     [Test]
+    public async Task ConsoleCommitButton_WithItsAntiforgeryToken_CommitsAndWithoutItIsRefused()
+    {
+        await StreamingNodeAsync("52:54:00:cc:dd:05");
+        await using (var node = await NbdClient.ConnectAsync("127.0.0.1", _nbdPort, "base.v1@525400ccdd05"))
+        {
+            await node.WriteAsync(0, Enumerable.Repeat((byte)0x33, 512).ToArray());
+        }
+        using var browser = await _host.CookieClientAsync(withCsrf: false);
+        using var page = await browser.GetAsync("/nodes");
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.That(page.StatusCode, Is.EqualTo(HttpStatusCode.OK), html);
+        var form = FormOf().Matches(html).Select(m => m.Value).Single(f => f.Contains("handler=Commit", StringComparison.Ordinal) && f.Contains("52:54:00:cc:dd:05", StringComparison.Ordinal));
+        var token = TokenIn().Match(form).Groups[1].Value;
+        Assert.That(token, Is.Not.Empty, form);
+        var antiforgeryCookie = page.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith(".AspNetCore.Antiforgery", StringComparison.Ordinal)).Split(';')[0];
+        browser.DefaultRequestHeaders.Add("Cookie", antiforgeryCookie);
+
+        using (var forged = new FormUrlEncodedContent(new Dictionary<string, string> { ["mac"] = "52:54:00:cc:dd:05", ["name"] = "forged" }))
+        using (var refused = await browser.PostAsync("/nodes?handler=Commit", forged))
+        {
+            Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), "no antiforgery token, no commit");
+        }
+        using (var body = new FormUrlEncodedContent(new Dictionary<string, string> { ["mac"] = "52:54:00:cc:dd:05", ["name"] = "from-console", ["__RequestVerificationToken"] = token }))
+        using (var done = await browser.PostAsync("/nodes?handler=Commit", body))
+        {
+            Assert.That(done.StatusCode, Is.EqualTo(HttpStatusCode.Redirect), await done.Content.ReadAsStringAsync());
+        }
+        var committed = await DiskAsync("from-console");
+        Assert.That(committed.AsSpan(0, 512).ToArray(), Is.All.EqualTo((byte)0x33));
+        Assert.That((await _client.GetStringAsync("/api/v1/images")).Contains("\"forged\"", StringComparison.Ordinal), Is.False);
+    }
+
+    [GeneratedRegex("<form[^>]*>.*?</form>", RegexOptions.Singleline)]
+    private static partial Regex FormOf();
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
+    private static partial Regex TokenIn();
+
+    [Test]
     public async Task Commit_BadInput_IsAProblem()
     {
         await StreamingNodeAsync("52:54:00:cc:dd:02");
