@@ -222,6 +222,8 @@ public sealed class OverlayExportProvider : IExportProvider, IDisposable
                     for (var pos = e.Start; pos < e.End;)
                     {
                         cancellationToken.ThrowIfCancellationRequested();
+                        // A reset wins: it waits (holding the provider's lock) until this copy lets go.
+                        ObjectDisposedException.ThrowIf(export.IsClosed, export);
                         var n = (int)Math.Min(buffer.Length, e.End - pos);
                         source.Read(pos, buffer.AsSpan(0, n));
                         dest.Write(pos, buffer.AsSpan(0, n));
