@@ -276,6 +276,16 @@ public abstract class VirtualDisk : IDisposable
         }
     }
 
+    /// <summary>
+    /// Zeroes [offset, offset+length) only if that writes no data (NBD FAST_ZERO): true when done,
+    /// false (nothing changed) when it would cost as much as writing. Default: never fast.
+    /// </summary>
+    public virtual bool TryWriteZeroesFast(long offset, long length)
+    {
+        CheckRange(offset, length);
+        return false;
+    }
+
     /// <summary>Makes earlier acknowledged writes durable.</summary>
     public virtual void Flush()
     {

@@ -32,4 +32,7 @@ internal static partial class Log
 
     [LoggerMessage(9, LogLevel.Information, "HTTP range export listening on {Url}")]
     public static partial void HttpListening(ILogger logger, string url);
+
+    [LoggerMessage(10, LogLevel.Information, "NBD client {Client}: export '{Export}' was reset; closing the connection")]
+    public static partial void ExportClosed(ILogger logger, string client, string export);
 }

@@ -131,7 +131,16 @@ internal static class ExportCommand
         }
         if (File.Exists(overlayPath))
         {
-            return DiskImage.Open(overlayPath, new OpenOptions { Writable = true });
+            // An overlay is qcow2 and opened as such, never probed (as the server does): probing would
+            // serve a damaged overlay, or any file named by mistake, as a raw disk and write into it.
+            try
+            {
+                return DiskImage.Open(overlayPath, new OpenOptions { Writable = true, Format = ImageFormat.Qcow2 });
+            }
+            catch (ImageFormatException e)
+            {
+                throw new CliException($"{overlayPath}: not a qcow2 overlay ({e.Problem}); name a qcow2 file or a new path");
+            }
         }
         ImageFormat format;
         long length;

@@ -114,6 +114,37 @@ public class ServerRobustnessTests
     }
 
     [Test]
+    public void Read_OfExactlyTheLimit_ReturnsData_AndOneByteMoreGetsEinvalAndKeepsConnection()
+    {
+        using var c = new TestClient(_server.LocalEndPoint);
+        // No block-size agreement, so alignment cannot be what refuses the odd length.
+        c.Connect("disk", blockSize: false);
+        c.SendRequest(NbdProtocol.CmdRead, 0, NbdLimits.MaxPayload, handle: 1);
+        var big = c.ReadReply(0, NbdLimits.MaxPayload);
+        Assert.That((big.Handle, big.Error), Is.EqualTo((1UL, 0u)));
+        Assert.That(big.Data, Has.Length.EqualTo(NbdLimits.MaxPayload));
+        Assert.That(big.Data.AsSpan().SequenceEqual(File.ReadAllBytes(_dir.File("disk.raw")).AsSpan(0, NbdLimits.MaxPayload)), Is.True, "the data of the first 32 MiB");
+        c.SendRequest(NbdProtocol.CmdRead, 0, (uint)NbdLimits.MaxPayload + 1, handle: 2);
+        var refused = c.ReadReply();
+        Assert.That((refused.Handle, refused.Error), Is.EqualTo((2UL, NbdProtocol.EINVAL)));
+        c.SendRequest(NbdProtocol.CmdRead, 1 << 20, 512, handle: 3);
+        var ok = c.ReadReply(1 << 20, 512);
+        Assert.That((ok.Handle, ok.Error), Is.EqualTo((3UL, 0u)));
+        Assert.That(ok.Data, Is.All.EqualTo((byte)0x5a));
+    }
+
+    [Test]
+    public void AcceptedSocket_HasNagleOff()
+    {
+        // Small replies (4 KiB reads, write acks) must not wait for the client's delayed ACK.
+        using var c = new TestClient(_server.LocalEndPoint);
+        c.Connect("disk");
+        var connection = _server.Connections.Single();
+        Assert.That(connection.Socket, Is.Not.Null);
+        Assert.That(connection.Socket!.NoDelay, Is.True);
+    }
+
+    [Test]
     public void FourGiBWrite_IsDroppedAndServerStaysUp()
     {
         using (var c = new TestClient(_server.LocalEndPoint))

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using BareMetal.ImageStore.Formats.Qcow2;
 using BareMetal.ImageStore.Nbd.Exports;
 using BareMetal.ImageStore.Nbd.Session;
 using BareMetal.ImageStore.Nbd.Wire;
@@ -180,6 +181,94 @@ public class TransmissionTests
     {
         using var r = new NbdTransmission(_rw, false, false, false).Execute(Req(NbdProtocol.CmdWriteZeroes, 0, 4096, NbdProtocol.CmdFlagFastZero), [])!;
         Assert.That(Simple(r).Error, Is.EqualTo(NbdProtocol.ENOTSUP));
+    }
+
+    private NbdExport Qcow2WithData(out byte[] data)
+    {
+        var disk = Qcow2Writer.Create(_dir.File("fz.qcow2"), 1 << 20, OverlayExportProvider.OverlayClusterSize);
+        data = Enumerable.Repeat((byte)0x77, 3 * 65536).ToArray();
+        disk.Write(0, data);
+        return new NbdExport("fz", disk, readOnly: false);
+    }
+
+    [Test]
+    public void WriteZeroes_FastZeroOnQcow2WholeClusters_SucceedsAndZeroes()
+    {
+        var export = Qcow2WithData(out _);
+        using var disk = export.Disk;
+        var t = new NbdTransmission(export, false, false, false);
+        using (var z = t.Execute(Req(NbdProtocol.CmdWriteZeroes, 65536, 2 * 65536, NbdProtocol.CmdFlagFastZero), [])!)
+        {
+            Assert.That(Simple(z).Error, Is.Zero);
+        }
+        using var r = t.Execute(Req(NbdProtocol.CmdRead, 0, 3 * 65536), [])!;
+        Assert.That(r.Span[16..(16 + 65536)].ToArray(), Is.All.EqualTo((byte)0x77));
+        Assert.That(r.Span[(16 + 65536)..].ToArray(), Is.All.EqualTo((byte)0));
+    }
+
+    [Test]
+    public void WriteZeroes_FastZeroOnQcow2PartialCluster_ReturnsEnotsupAndLeavesTheData()
+    {
+        // Half a cluster of data can only be zeroed by writing a zero buffer: not faster than a write.
+        var export = Qcow2WithData(out var data);
+        using var disk = export.Disk;
+        var t = new NbdTransmission(export, false, false, false);
+        using (var z = t.Execute(Req(NbdProtocol.CmdWriteZeroes, 0, 65536 + 4096, NbdProtocol.CmdFlagFastZero), [])!)
+        {
+            Assert.That(Simple(z).Error, Is.EqualTo(NbdProtocol.ENOTSUP));
+        }
+        using (var r = t.Execute(Req(NbdProtocol.CmdRead, 0, 3 * 65536), [])!)
+        {
+            Assert.That(r.Span[16..].ToArray(), Is.EqualTo(data), "a refused FAST_ZERO changes nothing");
+        }
+        // Without FAST_ZERO the same range is zeroed (the slow way).
+        using (var z = t.Execute(Req(NbdProtocol.CmdWriteZeroes, 0, 65536 + 4096), [])!)
+        {
+            Assert.That(Simple(z).Error, Is.Zero);
+        }
+        using var after = t.Execute(Req(NbdProtocol.CmdRead, 0, 65536 + 8192), [])!;
+        Assert.That(after.Span[16..(16 + 65536 + 4096)].ToArray(), Is.All.EqualTo((byte)0));
+        Assert.That(after.Span[(16 + 65536 + 4096)..].ToArray(), Is.All.EqualTo((byte)0x77));
+    }
+
+    [Test]
+    public void ClosedExport_RequestsGetEshutdown_AndCloseRaisesClosedOnce()
+    {
+        var t = new NbdTransmission(_rw, false, false, false);
+        var raised = 0;
+        _rw.Closed += () => raised++;
+        _rw.Close();
+        _rw.Close();
+        Assert.That(raised, Is.EqualTo(1));
+        using var r = t.Execute(Req(NbdProtocol.CmdRead, 0, 512), [])!;
+        Assert.That(Simple(r).Error, Is.EqualTo(NbdProtocol.ESHUTDOWN));
+        using var w = t.Execute(Req(NbdProtocol.CmdWrite, 0, 512), new byte[512])!;
+        Assert.That(Simple(w).Error, Is.EqualTo(NbdProtocol.ESHUTDOWN));
+    }
+
+    [Test]
+    public void HoldWrites_StopsWritesButNotReads_UntilReleased()
+    {
+        var t = new NbdTransmission(_rw, false, false, false);
+        var payload = Enumerable.Repeat((byte)0x42, 512).ToArray();
+        Task<uint> write;
+        using (_rw.HoldWrites())
+        {
+            write = Task.Run(() =>
+            {
+                using var w = t.Execute(Req(NbdProtocol.CmdWrite, 0, 512), payload)!;
+                return Simple(w).Error;
+            });
+            using (var r = t.Execute(Req(NbdProtocol.CmdRead, 0, 512), [])!)
+            {
+                Assert.That(r.Span[16..].ToArray(), Is.All.EqualTo((byte)0), "reads go on while writes are held");
+            }
+            Assert.That(write.Wait(TimeSpan.FromMilliseconds(200)), Is.False, "the write waits for the hold");
+        }
+        Assert.That(write.Wait(TimeSpan.FromSeconds(10)), Is.True);
+        Assert.That(write.Result, Is.Zero);
+        using var after = t.Execute(Req(NbdProtocol.CmdRead, 0, 512), [])!;
+        Assert.That(after.Span[16..].ToArray(), Is.EqualTo(payload));
     }
 
     [Test]

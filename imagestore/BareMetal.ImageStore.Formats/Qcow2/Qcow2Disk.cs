@@ -410,31 +410,64 @@ public sealed class Qcow2Disk : VirtualDisk
         CheckRange(offset, length);
         lock (_writeLock)
         {
-            var pos = offset;
-            var end = offset + length;
-            while (pos < end)
+            ZeroRange(refcounts, offset, length, fastOnly: false);
+        }
+    }
+
+    /// <summary>
+    /// Fast only where every piece is a whole cluster (a zero flag in its L2 entry, v3) or already
+    /// reads as zeros; a partial cluster over data or a backing file means writing a zero buffer.
+    /// </summary>
+    public override bool TryWriteZeroesFast(long offset, long length)
+    {
+        var refcounts = _refcounts ?? throw ReadOnlyError();
+        CheckRange(offset, length);
+        lock (_writeLock)
+        {
+            if (!ZeroRange(refcounts, offset, length, fastOnly: true))
             {
-                var inCluster = (int)(pos & (_cs - 1));
-                var clusterStart = pos - inCluster;
-                var n = (int)Math.Min(_cs - inCluster, end - pos);
-                var whole = inCluster == 0 && (n == _cs || clusterStart + n == Length);
-                if (whole && Header.Version >= 3)
+                return false;
+            }
+            ZeroRange(refcounts, offset, length, fastOnly: false);
+            return true;
+        }
+    }
+
+    /// <summary>Zeroes the range, or with <paramref name="fastOnly"/> only says whether that needs no data write.</summary>
+    private bool ZeroRange(Qcow2Refcounts refcounts, long offset, long length, bool fastOnly)
+    {
+        var pos = offset;
+        var end = offset + length;
+        while (pos < end)
+        {
+            var inCluster = (int)(pos & (_cs - 1));
+            var clusterStart = pos - inCluster;
+            var n = (int)Math.Min(_cs - inCluster, end - pos);
+            var whole = inCluster == 0 && (n == _cs || clusterStart + n == Length);
+            if (whole && Header.Version >= 3)
+            {
+                if (!fastOnly)
                 {
                     ZeroCluster(refcounts, clusterStart);
                 }
-                else
-                {
-                    var (kind, run) = CurrentKind(clusterStart, pos);
-                    // Nothing to do where the bytes already read as zeros without a backing file behind them.
-                    if (!(Backing is null && run >= n && kind is Qcow2SubclusterKind.Unallocated or Qcow2SubclusterKind.ZeroPlain or Qcow2SubclusterKind.ZeroAlloc))
-                    {
-                        _zeroCluster ??= new byte[_cs];
-                        WriteInCluster(refcounts, clusterStart, inCluster, _zeroCluster.AsSpan(0, n));
-                    }
-                }
-                pos += n;
             }
+            else
+            {
+                var (kind, run) = CurrentKind(clusterStart, pos);
+                // Nothing to do where the bytes already read as zeros without a backing file behind them.
+                if (!(Backing is null && run >= n && kind is Qcow2SubclusterKind.Unallocated or Qcow2SubclusterKind.ZeroPlain or Qcow2SubclusterKind.ZeroAlloc))
+                {
+                    if (fastOnly)
+                    {
+                        return false;
+                    }
+                    _zeroCluster ??= new byte[_cs];
+                    WriteInCluster(refcounts, clusterStart, inCluster, _zeroCluster.AsSpan(0, n));
+                }
+            }
+            pos += n;
         }
+        return true;
     }
 
     public override void Flush()

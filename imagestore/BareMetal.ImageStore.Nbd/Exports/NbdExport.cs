@@ -86,6 +86,143 @@ public sealed class NbdExport
     /// </summary>
     public uint MinimumBlockSize => Size % 512 == 0 ? 512u : 1u;
 
+    // The gate: lets a commit hold writes while it copies (a consistent snapshot) and lets a reset wait
+    // until no request touches the disk before the provider disposes it. Reads stay lock-free (one
+    // interlocked count), so a commit never stalls a node's reads; writes take the monitor.
+    private readonly object _gate = new();
+    private int _active;
+    private int _writers;
+    private bool _held;
+    private int _closed;
+
+    private long _writeGeneration;
+
+    /// <summary>
+    /// Counts writes (and flushes) through NBD since the export opened: part of the HTTP ETag, because
+    /// a file's mtime moves in coarse kernel ticks and can miss a write made just after another.
+    /// </summary>
+    public long WriteGeneration => Interlocked.Read(ref _writeGeneration);
+
+    /// <summary>Raised once when the export is withdrawn (reset): connections to it end.</summary>
+    public event Action? Closed;
+
+    /// <summary>The export was withdrawn: its disk is (about to be) disposed.</summary>
+    public bool IsClosed => Volatile.Read(ref _closed) != 0;
+
+    /// <summary>
+    /// Starts one request; false when the export is closed (answer ESHUTDOWN). A write (or flush) waits
+    /// while a commit holds writes. Every true is paired with one <see cref="Exit"/> with the same flag.
+    /// </summary>
+    public bool TryEnter(bool write)
+    {
+        if (!write)
+        {
+            Interlocked.Increment(ref _active);
+            if (IsClosed)
+            {
+                Exit(write: false);
+                return false;
+            }
+            return true;
+        }
+        lock (_gate)
+        {
+            while (_held && !IsClosed)
+            {
+                Monitor.Wait(_gate);
+            }
+            if (IsClosed)
+            {
+                return false;
+            }
+            _writers++;
+            Interlocked.Increment(ref _active);
+            return true;
+        }
+    }
+
+    public void Exit(bool write)
+    {
+        if (!write)
+        {
+            Interlocked.Decrement(ref _active);
+            return;
+        }
+        lock (_gate)
+        {
+            Interlocked.Increment(ref _writeGeneration);
+            Interlocked.Decrement(ref _active);
+            if (--_writers == 0)
+            {
+                Monitor.PulseAll(_gate);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits for the writes in progress, then holds new ones until disposed: what the disk shows stays
+    /// put while a commit copies it. Reads go on. One holder at a time (a second commit waits).
+    /// </summary>
+    public IDisposable HoldWrites()
+    {
+        lock (_gate)
+        {
+            while (_held)
+            {
+                Monitor.Wait(_gate);
+            }
+            ObjectDisposedException.ThrowIf(IsClosed, this);
+            _held = true;
+            Interlocked.Increment(ref _active);
+            while (_writers > 0)
+            {
+                Monitor.Wait(_gate);
+            }
+        }
+        return new WriteHold(this);
+    }
+
+    private void ReleaseWrites()
+    {
+        lock (_gate)
+        {
+            _held = false;
+            Interlocked.Decrement(ref _active);
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    /// <summary>
+    /// Withdraws the export: new requests are refused, <see cref="Closed"/> tells its connections to end,
+    /// and this returns once no request (or commit) is using the disk, so the caller may dispose it.
+    /// </summary>
+    public void Close()
+    {
+        lock (_gate)
+        {
+            if (Interlocked.Exchange(ref _closed, 1) != 0)
+            {
+                return;
+            }
+            Monitor.PulseAll(_gate);
+        }
+        Closed?.Invoke();
+        SpinWait.SpinUntil(() => Volatile.Read(ref _active) == 0);
+    }
+
+    private sealed class WriteHold(NbdExport export) : IDisposable
+    {
+        private int _done;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _done, 1) == 0)
+            {
+                export.ReleaseWrites();
+            }
+        }
+    }
+
     /// <summary>Preferred request size: 64 KiB, the cluster size of the images we serve.</summary>
     public const uint PreferredBlockSize = 64 * 1024;
 

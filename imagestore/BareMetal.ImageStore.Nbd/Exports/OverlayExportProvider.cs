@@ -22,6 +22,9 @@ public sealed class OverlayExportProvider : IExportProvider, IDisposable
     /// <summary>Longest export name that may create an overlay file (file names stay well under 255 bytes).</summary>
     public const int MaxOverlayName = 200;
 
+    /// <summary>Starts the file name of a commit's temporary output kept beside the overlays.</summary>
+    public const string CommitPrefix = ".commit-";
+
     /// <summary>A creation takes milliseconds; a temporary file this old belongs to no live process.</summary>
     public static readonly TimeSpan StaleCreation = TimeSpan.FromMinutes(1);
 
@@ -39,13 +42,16 @@ public sealed class OverlayExportProvider : IExportProvider, IDisposable
     }
 
     /// <summary>
-    /// Deletes the temporary files of overlay creations killed half-way (kill -9 during a node's first
-    /// connection) last written before <paramref name="olderThan"/>; returns how many went.
+    /// Deletes the temporary files of overlay creations and commits killed half-way (kill -9 during a
+    /// node's first connection, or while committing) last written before <paramref name="olderThan"/>;
+    /// returns how many went.
     /// </summary>
     public static int SweepKilledCreations(string overlayDirectory, DateTime olderThan)
     {
         var removed = 0;
-        foreach (var file in Directory.EnumerateFiles(overlayDirectory, "*" + Qcow2Writer.CreatingSuffix))
+        var leftovers = Directory.EnumerateFiles(overlayDirectory, "*" + Qcow2Writer.CreatingSuffix)
+            .Concat(Directory.EnumerateFiles(overlayDirectory, CommitPrefix + "*"));
+        foreach (var file in leftovers.Distinct(StringComparer.Ordinal).ToList())
         {
             try
             {
@@ -144,7 +150,10 @@ public sealed class OverlayExportProvider : IExportProvider, IDisposable
         return Qcow2Writer.Create(overlayPath, baseLength, OverlayClusterSize, backingFile: basePath, backingFormat: baseFormat);
     }
 
-    /// <summary>Throws away a client's overlay: its next connection starts again from the base.</summary>
+    /// <summary>
+    /// Throws away a client's overlay: its open connections are closed (after the requests they are
+    /// running finish) and its next connection starts again from the base.
+    /// </summary>
     public bool Reset(string exportName)
     {
         ArgumentNullException.ThrowIfNull(exportName);
@@ -156,6 +165,7 @@ public sealed class OverlayExportProvider : IExportProvider, IDisposable
             }
             if (_open.Remove(exportName, out var open))
             {
+                open.Close();
                 open.Disk.Dispose();
             }
             var path = OverlayPath(exportName);
@@ -171,12 +181,15 @@ public sealed class OverlayExportProvider : IExportProvider, IDisposable
     /// <summary>
     /// Flattens what an export shows (overlay over base) into a new standalone image at
     /// <paramref name="destination"/> (raw or qcow2). Zero ranges are skipped, so the result stays sparse.
-    /// Written to a temporary name and renamed, so a crash never leaves a half image under the final name.
+    /// Writes to the export are held (and what came before flushed) for the whole copy, so the image is
+    /// one moment of the disk; reads go on. Written to a temporary name and renamed, so a crash never
+    /// leaves a half image under the final name.
     /// </summary>
     public void Commit(string exportName, string destination, ImageFormat format = ImageFormat.Raw, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(destination);
         var export = Find(exportName) ?? throw new ArgumentException($"no export '{exportName}'", nameof(exportName));
+        using var hold = export.HoldWrites();
         var source = export.Disk;
         var part = destination + ".part";
         VirtualDisk dest;
@@ -199,10 +212,7 @@ public sealed class OverlayExportProvider : IExportProvider, IDisposable
         {
             using (dest)
             {
-                lock (_lock)
-                {
-                    source.Flush();
-                }
+                source.Flush();
                 foreach (var e in source.Map())
                 {
                     if (e.Zero)
@@ -212,6 +222,8 @@ public sealed class OverlayExportProvider : IExportProvider, IDisposable
                     for (var pos = e.Start; pos < e.End;)
                     {
                         cancellationToken.ThrowIfCancellationRequested();
+                        // A reset wins: it waits (holding the provider's lock) until this copy lets go.
+                        ObjectDisposedException.ThrowIf(export.IsClosed, export);
                         var n = (int)Math.Min(buffer.Length, e.End - pos);
                         source.Read(pos, buffer.AsSpan(0, n));
                         dest.Write(pos, buffer.AsSpan(0, n));

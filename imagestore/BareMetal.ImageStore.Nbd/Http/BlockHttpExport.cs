@@ -134,11 +134,14 @@ public sealed class BlockHttpExport : IAsyncDisposable
         }
     }
 
-    /// <summary>A strong validator that changes whenever the top layer is written (size and mtime).</summary>
+    /// <summary>
+    /// A strong validator that changes whenever the top layer is written: size, mtime (writes by anyone,
+    /// across restarts) and the export's write count (writes within one mtime tick).
+    /// </summary>
     private static string ETag(NbdExport export)
     {
         var mtime = File.GetLastWriteTimeUtc(export.Disk.Path).Ticks;
-        return string.Create(CultureInfo.InvariantCulture, $"\"{export.Size:x}-{mtime:x}\"");
+        return string.Create(CultureInfo.InvariantCulture, $"\"{export.Size:x}-{mtime:x}-{export.WriteGeneration:x}\"");
     }
 
     public async ValueTask DisposeAsync()

@@ -90,6 +90,9 @@ public sealed class NbdConnection : IDisposable
 
     public string Client { get; }
 
+    /// <summary>The accepted socket when the server's shell owns one (null over a plain pipe).</summary>
+    internal Socket? Socket => _socket;
+
     /// <summary>The export chosen, once transmission started.</summary>
     public NbdExport? Export { get; private set; }
 
@@ -108,6 +111,12 @@ public sealed class NbdConnection : IDisposable
             _abort.Cancel();
             Aborted?.Invoke();
         }
+    }
+
+    private void OnExportClosed()
+    {
+        Log.ExportClosed(_logger, Client, Export?.Name ?? "?");
+        Abort("export reset");
     }
 
     /// <summary>Called periodically: closes a connection that dawdles in the handshake or stopped reading.</summary>
@@ -142,6 +151,13 @@ public sealed class NbdConnection : IDisposable
                 return;
             }
             Export = handshake.Export!;
+            // A reset withdraws the export and disposes its disk: end this connection rather than
+            // answer EIO from a dead disk while new connections see a fresh overlay.
+            Export.Closed += OnExportClosed;
+            if (Export.IsClosed)
+            {
+                OnExportClosed();
+            }
             var session = new NbdTransmission(Export, handshake.StructuredReplies, handshake.BaseAllocation,
                 handshake.BlockSizeAgreed, Export.Counters.Client(Client));
             _transmitting = true;
@@ -174,6 +190,10 @@ public sealed class NbdConnection : IDisposable
         }
         finally
         {
+            if (Export is { } export)
+            {
+                export.Closed -= OnExportClosed;
+            }
             await DrainAsync();
             await _input.CompleteAsync();
             Log.Disconnected(_logger, Client);

@@ -40,6 +40,9 @@ public sealed class NbdServer : IAsyncDisposable
 
     public int ConnectionCount => _connections.Count;
 
+    /// <summary>The connections being served (tests look at their sockets).</summary>
+    internal IEnumerable<NbdConnection> Connections => _connections.Keys;
+
     public void Start(IPEndPoint endPoint)
     {
         ArgumentNullException.ThrowIfNull(endPoint);

@@ -23,7 +23,6 @@ public sealed class NbdTransmission
 
     private readonly NbdExport _export;
     private readonly BlockCounters? _client;
-    private readonly bool _fastZero;
 
     public NbdTransmission(NbdExport export, bool structuredReplies, bool baseAllocation, bool blockSizeAgreed, BlockCounters? client = null)
     {
@@ -32,9 +31,6 @@ public sealed class NbdTransmission
         BaseAllocation = baseAllocation;
         Alignment = blockSizeAgreed ? export.MinimumBlockSize : 1;
         _client = client;
-        // FAST_ZERO may only succeed when zeroing is cheaper than writing: only formats that override
-        // WriteZeroes (qcow2 zero clusters, hole punching) are; the default writes zero buffers.
-        _fastZero = export.Disk.GetType().GetMethod(nameof(VirtualDisk.WriteZeroes), [typeof(long), typeof(long)])?.DeclaringType != typeof(VirtualDisk);
     }
 
     public bool StructuredReplies { get; }
@@ -97,10 +93,6 @@ public sealed class NbdTransmission
         {
             return (NbdProtocol.EINVAL, "BLOCK_STATUS without a negotiated meta context");
         }
-        if (r.Type == NbdProtocol.CmdWriteZeroes && (r.Flags & NbdProtocol.CmdFlagFastZero) != 0 && !_fastZero)
-        {
-            return (NbdProtocol.ENOTSUP, "this export cannot zero faster than it writes");
-        }
         return (0, null);
     }
 
@@ -117,6 +109,12 @@ public sealed class NbdTransmission
         {
             return ErrorReply(r, error, why!);
         }
+        var write = Writes(r.Type) || r.Type == NbdProtocol.CmdFlush;
+        if (!_export.TryEnter(write))
+        {
+            // Reset withdrew the export; the connection is being closed too.
+            return ErrorReply(r, NbdProtocol.ESHUTDOWN, $"export '{_export.Name}' was reset");
+        }
         try
         {
             switch (r.Type)
@@ -129,6 +127,16 @@ public sealed class NbdTransmission
                     return reply;
                 case NbdProtocol.CmdWrite:
                     _export.Disk.Write((long)r.Offset, payload[..(int)r.Length]);
+                    counters.Written(_client, (long)r.Offset, r.Length);
+                    Fua(r);
+                    return Ok(r);
+                case NbdProtocol.CmdWriteZeroes when (r.Flags & NbdProtocol.CmdFlagFastZero) != 0:
+                    // FAST_ZERO may succeed only when zeroing is cheaper than writing: decided per range
+                    // (qcow2 zeroes whole clusters in metadata, but a partial cluster means writing data).
+                    if (!_export.Disk.TryWriteZeroesFast((long)r.Offset, r.Length))
+                    {
+                        return ErrorReply(r, NbdProtocol.ENOTSUP, $"range {r.Offset}+{r.Length} cannot be zeroed faster than written");
+                    }
                     counters.Written(_client, (long)r.Offset, r.Length);
                     Fua(r);
                     return Ok(r);
@@ -162,6 +170,10 @@ public sealed class NbdTransmission
         catch (ArgumentOutOfRangeException e)
         {
             return ErrorReply(r, NbdProtocol.EINVAL, e.Message);
+        }
+        finally
+        {
+            _export.Exit(write);
         }
     }
 

@@ -74,6 +74,9 @@ public sealed record DeploymentStep(string? From, string State, DateTimeOffset A
 
 public sealed record ProgressInfo(long BytesStreamed, long BlocksFetched, long OverlayBytes, double CopyPercent);
 
+/// <summary>POST /api/v1/nodes/{mac}/commit: the new image the node's disk becomes.</summary>
+public sealed record CommitRequest(string Name, string? OsLabel = null, string? Notes = null);
+
 /// <summary>POST /api/v1/nodes/{mac}/reset answer.</summary>
 public sealed record ResetResult(string Mac, int OverlaysRemoved);
 

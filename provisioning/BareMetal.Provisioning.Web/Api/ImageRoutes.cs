@@ -100,7 +100,7 @@ internal static class ImageRoutes
         });
     }
 
-    private static IResult Created(CatalogImage image) =>
+    internal static IResult Created(CatalogImage image) =>
         Results.Created($"/api/v1/images/{Uri.EscapeDataString(image.Name)}?version={image.Version.ToString(CultureInfo.InvariantCulture)}", image.ToApi());
 
     private static IResult NotFound(string name, int? version) =>

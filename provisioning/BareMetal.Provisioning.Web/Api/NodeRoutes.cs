@@ -1,3 +1,4 @@
+using BareMetal.ImageStore.Catalog;
 using BareMetal.Provisioning.Core.Deployments;
 using BareMetal.Provisioning.Core.Nodes;
 using BareMetal.Provisioning.Web.Hosting;
@@ -64,6 +65,23 @@ internal static class NodeRoutes
                 return Problems.NotFound($"no node {m}");
             }
             return Results.Ok(new ResetResult(m, exports.ResetNode(Macs.Compact(m))));
+        });
+        nodes.MapPost("/{mac}/commit", async (string mac, CommitRequest body, INodeRegistry registry, IImageCatalog catalog, CatalogExportProvider exports, CancellationToken ct) =>
+        {
+            var m = Macs.Require(mac);
+            if (ImageNames.Problem(body.Name) is { } problem)
+            {
+                return Problems.BadRequest(problem);
+            }
+            var node = await registry.GetAsync(m, ct);
+            if (node is null)
+            {
+                return Problems.NotFound($"no node {m}");
+            }
+            var image = await NodeCommit.RunAsync(node, body, catalog, exports, ct);
+            return image is null
+                ? Problems.NotFound($"node {m} has no overlay: it has not written to an image yet")
+                : ImageRoutes.Created(image);
         });
         nodes.MapDelete("/{mac}", async (string mac, INodeRegistry registry, CancellationToken ct) =>
             await registry.RemoveAsync(Macs.Require(mac), ct) ? Results.NoContent() : Problems.NotFound($"no node {Macs.Require(mac)}"));

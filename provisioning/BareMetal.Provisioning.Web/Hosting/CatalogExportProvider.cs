@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using BareMetal.ImageStore.Catalog;
+using BareMetal.ImageStore.Formats;
 using BareMetal.ImageStore.Nbd.Exports;
 
 namespace BareMetal.Provisioning.Web.Hosting;
@@ -185,6 +186,62 @@ public sealed class CatalogExportProvider : IExportProvider, IDisposable
             }
         }
         return removed;
+    }
+
+    /// <summary>
+    /// The overlay a commit of node <paramref name="identity"/> copies: <paramref name="preferred"/> (the
+    /// export of its current assignment) when it has one, else the one it wrote to last; null = none.
+    /// </summary>
+    public string? OverlayToCommit(string identity, string? preferred)
+    {
+        if (preferred is not null && File.Exists(_overlays.OverlayPath(preferred)))
+        {
+            return preferred;
+        }
+        var overlayDir = Path.GetDirectoryName(_overlays.OverlayPath("x@y"))!;
+        if (!Directory.Exists(overlayDir))
+        {
+            return null;
+        }
+        var suffix = OverlayExportProvider.IdentitySeparator + identity + ".qcow2";
+        return new DirectoryInfo(overlayDir).EnumerateFiles("*" + suffix)
+            .Where(f => f.Name.EndsWith(suffix, StringComparison.Ordinal))
+            .OrderByDescending(f => f.LastWriteTimeUtc)
+            .Select(f => Path.GetFileNameWithoutExtension(f.Name))
+            .FirstOrDefault();
+    }
+
+    /// <summary>
+    /// A fresh temporary path for a commit's output, beside the overlays (same file system, not
+    /// data/images where a stray file would be exported). Swept when the server next starts if left.
+    /// </summary>
+    public string NewCommitPath() =>
+        Path.Combine(Path.GetDirectoryName(_overlays.OverlayPath("x@y"))!, $"{OverlayExportProvider.CommitPrefix}{Guid.NewGuid():N}.qcow2");
+
+    /// <summary>
+    /// Flattens a node's overlay and its base into a standalone qcow2 at <paramref name="destination"/>
+    /// (a consistent snapshot: the export's writes are held while it copies). Throws
+    /// <see cref="CatalogException"/> (NotFound) when the export has no overlay or its image is gone.
+    /// </summary>
+    public void Commit(string exportName, string destination, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(exportName);
+        if (!exportName.Contains(OverlayExportProvider.IdentitySeparator, StringComparison.Ordinal) || !File.Exists(_overlays.OverlayPath(exportName)))
+        {
+            throw new CatalogException(CatalogErrorKind.NotFound, $"'{exportName}' has no overlay");
+        }
+        if (Find(exportName) is null)
+        {
+            throw new CatalogException(CatalogErrorKind.NotFound, $"the image under overlay '{exportName}' is no longer in the catalog");
+        }
+        try
+        {
+            _overlays.Commit(exportName, destination, ImageFormat.Qcow2, cancellationToken);
+        }
+        catch (ObjectDisposedException)
+        {
+            throw new CatalogException(CatalogErrorKind.Conflict, $"overlay '{exportName}' was reset while committing it");
+        }
     }
 
     private static string Describe(CatalogImage image) =>

@@ -217,7 +217,7 @@ print("ok")
         var head = Peer.Check(curl, "-sS", "-I", url);
         Assert.That(head, Does.Contain("Content-Length: 33554432"));
         Assert.That(head, Does.Contain("Accept-Ranges: bytes"));
-        Assert.That(head, Does.Match("ETag: \"[0-9a-f]+-[0-9a-f]+\""));
+        Assert.That(head, Does.Match("ETag: \"[0-9a-f]+-[0-9a-f]+-[0-9a-f]+\""));
         var src = File.ReadAllBytes(path);
         // iPXE-shaped reads: 512-byte multiples at sector offsets.
         foreach (var (off, len) in new[] { (0L, 512), (1048576L, 4096), (1048576L + 512, 65536), (32505856L, 1048576) })
@@ -231,6 +231,120 @@ print("ok")
         Peer.Check(curl, "-sS", "-o", dir.File("whole"), url);
         Assert.That(Hash.Sha256File(dir.File("whole")), Is.EqualTo(Hash.Sha256File(path)));
         Assert.That(Peer.Check(curl, "-sS", "-o", "/dev/null", "-w", "%{http_code}", server.HttpUri("nope")), Is.EqualTo("404"));
+    }
+
+    /// <summary>`baremetal export ARGS` as a child process (the caller kills it).</summary>
+    private static Process StartExport(params string[] args)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "baremetal.dll");
+        var psi = new ProcessStartInfo(Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add(dll);
+        psi.ArgumentList.Add("export");
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+        return Process.Start(psi)!;
+    }
+
+    private static string ReadLine(Process proc)
+    {
+        var line = proc.StandardOutput.ReadLineAsync();
+        Assert.That(line.Wait(TimeSpan.FromSeconds(60)), Is.True, "no URL printed");
+        Assert.That(line.Result, Is.Not.Null, "export ended without printing its URL");
+        return line.Result!.Split(' ')[0];
+    }
+
+    private static void Stop(Process proc)
+    {
+        proc.Kill(entireProcessTree: true);
+        proc.WaitForExit(10_000);
+    }
+
+    [Test]
+    public void ExportCommand_Http_ServesTheDiskToCurl()
+    {
+        var curl = Peer.Require("curl", "curl");
+        using var dir = new TempDir();
+        var path = Image(dir, "web-disk.raw");
+        using var proc = StartExport(path, "--nbd", "127.0.0.1:0", "--http", "127.0.0.1:0", "--read-only");
+        try
+        {
+            Assert.That(ReadLine(proc), Does.StartWith("nbd://127.0.0.1:"));
+            var url = ReadLine(proc);
+            Assert.That(url, Does.Match("^http://127\\.0\\.0\\.1:[0-9]+/disk/web-disk$"));
+            Assert.That(Peer.Check(curl, "-sS", "-I", url), Does.Contain("Content-Length: 33554432"));
+            var part = dir.File("part");
+            Assert.That(Peer.Check(curl, "-sS", "-o", part, "-w", "%{http_code}", "-r", "1048576-1052671", url), Is.EqualTo("206"));
+            Assert.That(File.ReadAllBytes(part), Is.EqualTo(File.ReadAllBytes(path).AsSpan(1 << 20, 4096).ToArray()));
+        }
+        finally
+        {
+            Stop(proc);
+        }
+    }
+
+    [Test]
+    public void ExportCommand_Overlay_KeepsWritesAcrossRestarts_AndNeverWritesTheFile()
+    {
+        var qemuIo = Peer.Require("qemu-io", "qemu-utils");
+        var qemuImg = Peer.Require("qemu-img", "qemu-utils");
+        using var dir = new TempDir();
+        var path = Image(dir, "ov-disk.raw");
+        var baseHash = Hash.Sha256File(path);
+        var overlay = dir.File("ov.qcow2");
+        using (var proc = StartExport(path, "--nbd", "127.0.0.1:0", "--overlay", overlay))
+        {
+            try
+            {
+                Peer.Check(qemuIo, "-f", "raw", "-c", "write -P 0xab 2M 64k", "-c", "write -z 1M 4k", "-c", "flush", ReadLine(proc));
+            }
+            finally
+            {
+                Stop(proc);
+            }
+        }
+        using (var proc = StartExport(path, "--nbd", "127.0.0.1:0", "--overlay", overlay))
+        {
+            try
+            {
+                var r = Peer.Check(qemuIo, "-f", "raw", "-c", "read -P 0xab 2M 64k", "-c", "read -P 0 1M 4k", "-c", "read -P 0x5a 1052672 4k", ReadLine(proc));
+                Assert.That(r, Does.Not.Contain("Pattern verification failed"));
+            }
+            finally
+            {
+                Stop(proc);
+            }
+        }
+        Assert.That(Hash.Sha256File(path), Is.EqualTo(baseHash));
+        Assert.That(Peer.Check(qemuImg, "info", "--output=json", overlay), Does.Contain("\"format\": \"qcow2\""));
+    }
+
+    [Test]
+    public void ExportCommand_OverlayThatIsNotQcow2_IsRefusedInOneLine()
+    {
+        using var dir = new TempDir();
+        var path = Image(dir, "ro-disk.raw");
+        var overlay = dir.File("not-an-overlay.img");
+        File.WriteAllBytes(overlay, new byte[1 << 20]);
+        using var proc = StartExport(path, "--nbd", "127.0.0.1:0", "--overlay", overlay);
+        var stderr = proc.StandardError.ReadToEndAsync();
+        var stdout = proc.StandardOutput.ReadToEndAsync();
+        if (!proc.WaitForExit(60_000))
+        {
+            Stop(proc);
+            Assert.Fail("export served a raw file as an overlay: " + stdout.Result);
+        }
+        var lines = stderr.Result.Trim().Split('\n');
+        Assert.That(proc.ExitCode, Is.Not.Zero);
+        Assert.That(lines, Has.Length.EqualTo(1), stderr.Result);
+        Assert.That(lines[0], Does.Contain("not-an-overlay.img").And.Contain("not a qcow2 overlay"));
+        Assert.That(File.ReadAllBytes(overlay), Is.All.EqualTo((byte)0), "the file was not written");
     }
 
     [Test]

@@ -1,13 +1,14 @@
 using BareMetal.ImageStore.Catalog;
 using BareMetal.Provisioning.Core.Deployments;
 using BareMetal.Provisioning.Core.Nodes;
+using BareMetal.Provisioning.Web.Api;
 using BareMetal.Provisioning.Web.Hosting;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace BareMetal.Provisioning.Web.WebConsole.Pages.Nodes;
 
-/// <summary>Nodes: list, add by hand, assign image and mode, reset the overlay, delete.</summary>
+/// <summary>Nodes: list, add by hand, assign image and mode, reset or commit the overlay, delete.</summary>
 public sealed class NodesModel(INodeRegistry nodes, IImageCatalog catalog, IDeploymentTracker deployments, CatalogExportProvider exports) : PageModel
 {
     public IReadOnlyList<Node> Nodes { get; private set; } = [];
@@ -56,6 +57,15 @@ public sealed class NodesModel(INodeRegistry nodes, IImageCatalog catalog, IDepl
             return removed > 0
                 ? $"Reset the overlay of {node.Mac}: its next boot starts from the image as imported."
                 : $"Node {node.Mac} had not written anything yet: nothing to reset.";
+        }, cancellationToken);
+
+    public Task<IActionResult> OnPostCommitAsync(string? mac, string? name, CancellationToken cancellationToken) =>
+        RunAsync(async () =>
+        {
+            var node = await nodes.GetAsync(mac ?? "", cancellationToken) ?? throw new CatalogException(CatalogErrorKind.NotFound, $"no node {mac}");
+            var image = await NodeCommit.RunAsync(node, new CommitRequest(name?.Trim() ?? ""), catalog, exports, cancellationToken)
+                ?? throw new CatalogException(CatalogErrorKind.NotFound, $"Node {node.Mac} has not written anything yet: nothing to commit.");
+            return $"Committed the overlay of {node.Mac} as {image.Name} v{image.Version}.";
         }, cancellationToken);
 
     public Task<IActionResult> OnPostDeleteAsync(string? mac, CancellationToken cancellationToken) =>
