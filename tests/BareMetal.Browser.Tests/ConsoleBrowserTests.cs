@@ -101,6 +101,7 @@ public sealed class ConsoleBrowserTests
 
         await using var context = await _browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = Desktop });
         context.SetDefaultTimeout(20_000);
+        var unnamed = new List<string>(); // controls without an accessible name, swept on every page and state shown
         var page = await context.NewPageAsync();
         page.Dialog += (_, dialog) => dialog.AcceptAsync();
 
@@ -187,6 +188,7 @@ public sealed class ConsoleBrowserTests
         await page.GetByLabel("MAC address").FillAsync("not-a-mac");
         await page.GetByRole(AriaRole.Button, new() { Name = "Add node" }).ClickAsync();
         await Assertions.Expect(page.Locator("#nodes-error")).ToBeVisibleAsync();
+        unnamed.AddRange((await page.EvaluateAsync<string[]>(UnnamedControls)).Select(c => $"/nodes (refused add): {c}"));
 
         // The node boots: its script now sanboots its overlay; reading that disk over HTTP is what a
         // streaming node does, and the deployments page shows the counters move without a reload.
@@ -222,6 +224,7 @@ public sealed class ConsoleBrowserTests
         await page.GetByRole(AriaRole.Button, new() { Name = "Create token" }).ClickAsync();
         var secret = await page.Locator("#new-token").InputValueAsync();
         Assert.That(secret, Does.StartWith("bm_"));
+        unnamed.AddRange((await page.EvaluateAsync<string[]>(UnnamedControls)).Select(c => $"/settings (new token): {c}"));
         await Shot(page, "settings");
         await page.ReloadAsync();
         Assert.That(await page.ContentAsync(), Does.Not.Contain(secret), "a token is shown once");
@@ -251,7 +254,6 @@ public sealed class ConsoleBrowserTests
         // rather than sitting in a narrow column with empty margins either side. Every control named.
         await using var large = await _browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = FourK, StorageState = state });
         var big = await large.NewPageAsync();
-        var unnamed = new List<string>();
         var narrow = new List<string>();
         foreach (var (path, name) in Pages)
         {
