@@ -8,7 +8,9 @@ namespace BareMetal.Browser.Tests;
 /// The console in Debian's chromium against the whole server (in-process, free port, temp data):
 /// log in, import and upload images, look at the details and the map picture, register and assign a
 /// node, and watch a live progress update arrive without a reload. Screenshots of every page at
-/// desktop (1280x800) and phone (390x844) sizes go to docs/screenshots/.
+/// desktop (1280x800), phone (390x844) and 4K (3840x2160) sizes go to docs/screenshots/; at each size
+/// no page is wider than the screen, at 4K the content uses the screen, and every control on every
+/// page has an accessible name.
 /// </summary>
 [TestFixture]
 public sealed class ConsoleBrowserTests
@@ -18,6 +20,35 @@ public sealed class ConsoleBrowserTests
     private const string PxeMac = "52:54:00:ab:cd:ef";
     private static readonly ViewportSize Desktop = new() { Width = 1280, Height = 800 };
     private static readonly ViewportSize Phone = new() { Width = 390, Height = 844 };
+    private static readonly ViewportSize FourK = new() { Width = 3840, Height = 2160 };
+
+    /// <summary>The console's pages once the scenario has made something to show on each.</summary>
+    private static readonly (string Path, string Name)[] Pages =
+        [("/", "dashboard"), ("/images", "images"), ("/images/tiny/1", "image-details"), ("/nodes", "nodes"), ("/deployments", "deployments"), ("/exports", "exports"),
+         ($"/exports/tiny.v1@{Mac.Replace(":", "", StringComparison.Ordinal)}", "export-details"), ("/settings", "settings")];
+
+    /// <summary>
+    /// Every input, select, textarea, button and progress element without an accessible name, by the
+    /// accname rules a screen reader applies (aria-labelledby, aria-label, a label for= or around it, a
+    /// button's text or value, title); placeholders do not count. Hidden ones too: they are shown later.
+    /// </summary>
+    private const string UnnamedControls = """
+        () => {
+            const text = el => (el?.textContent ?? "").replace(/\s+/g, " ").trim();
+            const name = el => {
+                const by = el.getAttribute("aria-labelledby");
+                const labelled = by ? by.split(/\s+/).map(id => text(document.getElementById(id))).join(" ").trim() : "";
+                const forLabel = el.id ? [...document.querySelectorAll("label")].filter(l => l.htmlFor === el.id).map(text).join(" ") : "";
+                const button = el.tagName === "BUTTON" ? text(el)
+                    : el.tagName === "INPUT" && ["submit", "button", "reset"].includes(el.type) ? (el.value ?? "").trim() : "";
+                return [labelled, (el.getAttribute("aria-label") ?? "").trim(), forLabel, text(el.closest("label")), button, (el.getAttribute("title") ?? "").trim()]
+                    .find(n => n.length > 0) ?? "";
+            };
+            return [...document.querySelectorAll("input:not([type=hidden]), select, textarea, button, progress")]
+                .filter(el => name(el) === "")
+                .map(el => el.outerHTML.replace(/\s+/g, " ").slice(0, 200));
+        }
+        """;
 
     private ConsoleServer _server = null!;
     private IPlaywright _playwright = null!;
@@ -71,6 +102,7 @@ public sealed class ConsoleBrowserTests
 
         await using var context = await _browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = Desktop });
         context.SetDefaultTimeout(20_000);
+        var unnamed = new List<string>(); // controls without an accessible name, swept on every page and state shown
         var page = await context.NewPageAsync();
         page.Dialog += (_, dialog) => dialog.AcceptAsync();
 
@@ -97,12 +129,33 @@ public sealed class ConsoleBrowserTests
         await Shot(page, "image-details");
 
         // Upload with the progress bar: the browser streams the file, then shows the new image.
+        // The upload of 2 MiB over loopback is over in milliseconds, too fast to poll for; so the page
+        // itself records what it showed (in sessionStorage, which outlives the redirect to the details).
         await page.GotoAsync(_server.BaseUrl + "/images");
+        await page.EvaluateAsync("""
+            () => {
+                sessionStorage.removeItem("bm-upload-seen");
+                const bar = document.querySelector("#upload-progress");
+                const status = document.querySelector("[data-upload-status]");
+                const seen = { bar: false, status: [] };
+                new MutationObserver(() => {
+                    seen.bar ||= !bar.hidden;
+                    if (status.textContent && !seen.status.includes(status.textContent)) { seen.status.push(status.textContent); }
+                    sessionStorage.setItem("bm-upload-seen", JSON.stringify(seen));
+                }).observe(bar.closest("form"), { attributes: true, childList: true, characterData: true, subtree: true });
+            }
+            """);
         await page.Locator("#upload-file").SetInputFilesAsync(raw);
         await page.Locator("#upload-name").FillAsync("uploaded");
         await page.GetByRole(AriaRole.Button, new() { Name = "Upload" }).ClickAsync();
         await page.WaitForURLAsync("**/images/uploaded/1");
         await Assertions.Expect(page.Locator("dl.facts")).ToContainTextAsync("raw");
+        var seen = await page.EvaluateAsync<System.Text.Json.JsonElement>("JSON.parse(sessionStorage.getItem('bm-upload-seen') ?? '{}')");
+        Assert.That(seen.TryGetProperty("bar", out var bar) && bar.GetBoolean(), Is.True, $"the progress bar was shown during the upload: {seen}");
+        var statuses = seen.GetProperty("status").EnumerateArray().Select(e => e.GetString()).ToList();
+        Assert.That(statuses, Has.Some.Matches<string>(t => t.StartsWith("Uploading: ", StringComparison.Ordinal) && t.Contains("of 2.0 MiB", StringComparison.Ordinal)),
+            $"the status said how far the upload was: {string.Join(" / ", statuses)}");
+        Assert.That(statuses.Last(), Is.EqualTo("Uploaded and imported."));
 
         // A refused upload shows the server's problem details in place.
         await page.GotoAsync(_server.BaseUrl + "/images");
@@ -136,6 +189,7 @@ public sealed class ConsoleBrowserTests
         await page.GetByLabel("MAC address").FillAsync("not-a-mac");
         await page.GetByRole(AriaRole.Button, new() { Name = "Add node" }).ClickAsync();
         await Assertions.Expect(page.Locator("#nodes-error")).ToBeVisibleAsync();
+        unnamed.AddRange((await page.EvaluateAsync<string[]>(UnnamedControls)).Select(c => $"/nodes (refused add): {c}"));
 
         // The node boots: its script now sanboots its overlay; reading that disk over HTTP is what a
         // streaming node does, and the deployments page shows the counters move without a reload.
@@ -182,6 +236,7 @@ public sealed class ConsoleBrowserTests
         await page.GetByRole(AriaRole.Button, new() { Name = "Create token" }).ClickAsync();
         var secret = await page.Locator("#new-token").InputValueAsync();
         Assert.That(secret, Does.StartWith("bm_"));
+        unnamed.AddRange((await page.EvaluateAsync<string[]>(UnnamedControls)).Select(c => $"/settings (new token): {c}"));
         await Shot(page, "settings");
         await page.ReloadAsync();
         Assert.That(await page.ContentAsync(), Does.Not.Contain(secret), "a token is shown once");
@@ -200,18 +255,70 @@ public sealed class ConsoleBrowserTests
         var state = await context.StorageStateAsync();
         await using var phone = await _browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = Phone, StorageState = state, IsMobile = true, HasTouch = true });
         var small = await phone.NewPageAsync();
-        foreach (var (path, name) in new[] { ("/", "dashboard"), ("/images", "images"), ("/images/tiny/1", "image-details"), ("/nodes", "nodes"), ("/deployments", "deployments"), ("/exports", "exports"), ($"/exports/tiny.v1@{Mac.Replace(":", "", StringComparison.Ordinal)}", "export-details"), ("/settings", "settings") })
+        foreach (var (path, name) in Pages)
         {
             await small.GotoAsync(_server.BaseUrl + path);
-            var overflow = await small.EvaluateAsync<int>("document.documentElement.scrollWidth - document.documentElement.clientWidth");
-            Assert.That(overflow, Is.LessThanOrEqualTo(0), $"{path} is wider than a phone screen");
-            await Shot(small, name, phone: true);
+            Assert.That(await HorizontalOverflowAsync(small), Is.LessThanOrEqualTo(0), $"{path} is wider than a phone screen");
+            await Shot(small, name, "phone");
+        }
+
+        // And on a 4K screen at 100 %: nothing wider than the screen, and the content uses the width
+        // rather than sitting in a narrow column with empty margins either side. Every control named.
+        await using var large = await _browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = FourK, StorageState = state });
+        var big = await large.NewPageAsync();
+        var narrow = new List<string>();
+        foreach (var (path, name) in Pages)
+        {
+            await big.GotoAsync(_server.BaseUrl + path);
+            Assert.That(await HorizontalOverflowAsync(big), Is.LessThanOrEqualTo(0), $"{path} is wider than a 4K screen");
+            var main = await big.Locator("main").BoundingBoxAsync();
+            if (main is null || main.Width < FourK.Width * 0.75)
+            {
+                narrow.Add($"{path}: {main?.Width:0} px");
+            }
+            unnamed.AddRange((await big.EvaluateAsync<string[]>(UnnamedControls)).Select(c => $"{path}: {c}"));
+            await Shot(big, name, "4k");
         }
         await using var anonymous = await _browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = Phone, IsMobile = true });
         var login = await anonymous.NewPageAsync();
         await login.GotoAsync(_server.BaseUrl + "/login");
-        await Shot(login, "login", phone: true);
+        await Shot(login, "login", "phone");
+        unnamed.AddRange((await login.EvaluateAsync<string[]>(UnnamedControls)).Select(c => $"/login: {c}"));
+        await using var anonymousLarge = await _browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = FourK });
+        var bigLogin = await anonymousLarge.NewPageAsync();
+        await bigLogin.GotoAsync(_server.BaseUrl + "/login");
+        Assert.That(await HorizontalOverflowAsync(bigLogin), Is.LessThanOrEqualTo(0), "/login is wider than a 4K screen");
+        await Shot(bigLogin, "login", "4k");
+        Assert.Multiple(() =>
+        {
+            Assert.That(narrow, Is.Empty, $"at 4K the main content should span at least 3/4 of the {FourK.Width} px screen, not a column of");
+            Assert.That(unnamed, Is.Empty, "controls without an accessible name:\n" + string.Join("\n", unnamed));
+        });
     }
+
+    /// <summary>The check for the page sweeps: if it cannot see a missing name, the sweep proves nothing.</summary>
+    [Test]
+    public async Task UnnamedControlsSweep_FindsAnUnlabelledInput_AndAcceptsEveryWayOfNamingOne()
+    {
+        await using var context = await _browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await page.SetContentAsync("""
+            <label for="a">A</label><input id="a">
+            <label>B <select></select></label>
+            <span id="c-label">C</span><textarea aria-labelledby="c-label"></textarea>
+            <progress aria-label="D"></progress>
+            <button>E</button><input type="submit" value="F"><input title="G"><input type="hidden">
+            <input id="bare" placeholder="a placeholder is not a name"><button id="empty"></button><progress hidden></progress>
+            """);
+        var unnamed = await page.EvaluateAsync<string[]>(UnnamedControls);
+        Assert.That(unnamed, Has.Length.EqualTo(3));
+        Assert.That(unnamed[0], Does.Contain("id=\"bare\""));
+        Assert.That(unnamed[1], Does.Contain("id=\"empty\""));
+        Assert.That(unnamed[2], Does.StartWith("<progress hidden"));
+    }
+
+    private static Task<int> HorizontalOverflowAsync(IPage page) =>
+        page.EvaluateAsync<int>("document.documentElement.scrollWidth - document.documentElement.clientWidth");
 
     private string MakeQcow2(string name)
     {
@@ -223,6 +330,6 @@ public sealed class ConsoleBrowserTests
         return path;
     }
 
-    private Task Shot(IPage page, string name, bool phone = false) =>
-        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(_shots, $"{name}-{(phone ? "phone" : "desktop")}.png"), FullPage = true });
+    private Task Shot(IPage page, string name, string size = "desktop") =>
+        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(_shots, $"{name}-{size}.png"), FullPage = true });
 }

@@ -10,7 +10,10 @@ namespace BareMetal.Provisioning.Web.Tests;
 
 /// <summary>
 /// The whole server in process (TestServer instead of Kestrel; no TFTP, NBD or DHCP) over a fresh data
-/// directory, with clients that are anonymous, logged in by cookie, or carry an API token.
+/// directory, with clients that are anonymous, logged in by cookie, or carry an API token. The catalog is
+/// SQLite in that directory, or with <see cref="StoreBackend.Postgres"/> a fresh database in the private
+/// cluster (<c>--catalog postgres://...</c>), so a fixture that starts one host per run pays for one
+/// CREATE DATABASE, not one per test.
 /// </summary>
 internal sealed class ApiHost : IAsyncDisposable
 {
@@ -28,12 +31,15 @@ internal sealed class ApiHost : IAsyncDisposable
 
     public string DataDirectory => Dir.Path;
 
-    public static async Task<ApiHost> StartAsync(Func<ServeOptions, ServeOptions>? configure = null, bool testServer = true)
+    public static async Task<ApiHost> StartAsync(Func<ServeOptions, ServeOptions>? configure = null, bool testServer = true, StoreBackend backend = StoreBackend.Sqlite)
     {
+        // First, so a machine without PostgreSQL skips (or fails on CI) before anything is made.
+        var catalog = backend == StoreBackend.Postgres ? PostgresCluster.Shared.CreateDatabase() : null;
         var dir = new TempDir("bm-web");
         var options = new ServeOptions
         {
             DataDirectory = dir.Path,
+            Catalog = catalog,
             Http = new IPEndPoint(IPAddress.Loopback, 0),
             Tftp = null,
             Nbd = null,

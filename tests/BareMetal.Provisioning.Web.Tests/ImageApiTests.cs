@@ -2,10 +2,13 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using BareMetal.TestSupport;
 
 namespace BareMetal.Provisioning.Web.Tests;
 
-public sealed class ImageApiTests
+[TestFixture(StoreBackend.Sqlite)]
+[TestFixture(StoreBackend.Postgres)]
+public sealed class ImageApiTests(StoreBackend backend)
 {
     private ApiHost _host = null!;
     private HttpClient _client = null!;
@@ -14,7 +17,7 @@ public sealed class ImageApiTests
     [OneTimeSetUp]
     public async Task StartAsync()
     {
-        _host = await ApiHost.StartAsync(o => o with { MaxUploadBytes = 8 << 20 });
+        _host = await ApiHost.StartAsync(o => o with { MaxUploadBytes = 8 << 20 }, backend: backend);
         _client = await _host.TokenClientAsync();
         _raw = File.ReadAllBytes(_host.WriteRawImage("seed.img"));
     }
@@ -32,6 +35,11 @@ public sealed class ImageApiTests
         Assert.That(r.StatusCode, Is.EqualTo(expected), text);
         return JsonDocument.Parse(text).RootElement.Clone();
     }
+
+    [Test]
+    public void Catalog_IsInTheBackendTheFixtureNames() =>
+        Assert.That(File.Exists(Path.Combine(_host.DataDirectory, "baremetal.db")), Is.EqualTo(backend == StoreBackend.Sqlite),
+            "a Postgres fixture that quietly fell back to SQLite would prove nothing");
 
     [Test]
     public async Task Upload_List_Get_Map_Patch_Delete()

@@ -2,10 +2,13 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using BareMetal.TestSupport;
 
 namespace BareMetal.Provisioning.Web.Tests;
 
-public sealed class NodeApiTests
+[TestFixture(StoreBackend.Sqlite)]
+[TestFixture(StoreBackend.Postgres)]
+public sealed class NodeApiTests(StoreBackend backend)
 {
     private ApiHost _host = null!;
     private HttpClient _client = null!;
@@ -13,7 +16,7 @@ public sealed class NodeApiTests
     [OneTimeSetUp]
     public async Task StartAsync()
     {
-        _host = await ApiHost.StartAsync();
+        _host = await ApiHost.StartAsync(backend: backend);
         _client = await _host.TokenClientAsync();
         using var r = await ApiHost.UploadAsync(_client, "?name=tiny", File.ReadAllBytes(_host.WriteRawImage("tiny.img")));
         Assert.That(r.StatusCode, Is.EqualTo(HttpStatusCode.Created));
@@ -197,7 +200,7 @@ public sealed class NodeApiTests
     [Test]
     public async Task StreamProtocolIscsi_SendsTheNodeToOurTarget_AtTheHostItUsedForHttp()
     {
-        await using var host = await ApiHost.StartAsync(o => o with { Iscsi = new IPEndPoint(IPAddress.Any, 0) }, testServer: false);
+        await using var host = await ApiHost.StartAsync(o => o with { Iscsi = new IPEndPoint(IPAddress.Any, 0) }, testServer: false, backend: backend);
         using var client = await host.TokenClientAsync();
         using (var r = await ApiHost.UploadAsync(client, "?name=tiny", File.ReadAllBytes(host.WriteRawImage("tiny.img"))))
         {

@@ -2,15 +2,18 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using BareMetal.TestSupport;
 
 namespace BareMetal.Provisioning.Web.Tests;
 
-public sealed class SessionApiTests
+[TestFixture(StoreBackend.Sqlite)]
+[TestFixture(StoreBackend.Postgres)]
+public sealed class SessionApiTests(StoreBackend backend)
 {
     private ApiHost _host = null!;
 
     [OneTimeSetUp]
-    public async Task StartAsync() => _host = await ApiHost.StartAsync();
+    public async Task StartAsync() => _host = await ApiHost.StartAsync(backend: backend);
 
     [OneTimeTearDown]
     public async Task StopAsync() => await _host.DisposeAsync();

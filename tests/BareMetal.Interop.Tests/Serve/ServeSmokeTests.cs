@@ -111,11 +111,20 @@ public sealed class ServeProcess : IDisposable
         }
     }
 
-    public static ServeProcess Start(string dataDir, params string[] args)
+    public static ServeProcess Start(string dataDir, params string[] args) => StartUnder([], dataDir, args);
+
+    /// <summary>
+    /// Starts serve under a command <paramref name="prefix"/> that ends by exec-ing its arguments (so
+    /// the process id is serve's), e.g. unshare into a private network namespace. The environment's
+    /// BAREMETAL_ADMIN_PASSWORD is dropped: only the flags given say what the password is.
+    /// </summary>
+    public static ServeProcess StartUnder(IReadOnlyList<string> prefix, string dataDir, params string[] args)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "baremetal.dll");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { dll, "serve", "--data", dataDir }.Concat(args))
+        var command = prefix.Concat(["dotnet", dll, "serve", "--data", dataDir]).Concat(args).ToList();
+        var psi = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.Environment.Remove("BAREMETAL_ADMIN_PASSWORD");
+        foreach (var a in command.Skip(1))
         {
             psi.ArgumentList.Add(a);
         }
@@ -162,6 +171,26 @@ public sealed class ServeProcess : IDisposable
             }
         }
         Assert.Fail($"serve did not listen on {port} within 60 s: {Output}");
+    }
+
+    public int ProcessId => _process.Id;
+
+    /// <summary>Waits until serve has printed <paramref name="text"/> (it prints "press Ctrl-C" once everything listens).</summary>
+    public async Task WaitForOutputAsync(string text)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!Output.Contains(text, StringComparison.Ordinal))
+        {
+            if (_process.HasExited)
+            {
+                Assert.Fail($"serve exited with {_process.ExitCode}: {Output}");
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"serve did not print '{text}' within 60 s: {Output}");
+            }
+            await Task.Delay(100);
+        }
     }
 
     /// <summary>

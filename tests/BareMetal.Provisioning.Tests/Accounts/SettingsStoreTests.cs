@@ -1,6 +1,7 @@
 using BareMetal.ImageStore.Catalog;
 using BareMetal.Provisioning.Core.Settings;
 using BareMetal.Provisioning.Tests.Support;
+using BareMetal.TestSupport;
 
 namespace BareMetal.Provisioning.Tests.Accounts;
 

@@ -3,6 +3,7 @@ using BareMetal.ImageStore.Catalog;
 using BareMetal.ImageStore.Formats;
 using BareMetal.ImageStore.Formats.Qcow2;
 using BareMetal.Provisioning.Tests.Support;
+using BareMetal.TestSupport;
 
 namespace BareMetal.Provisioning.Tests.Catalog;
 

@@ -1,6 +1,7 @@
 using BareMetal.ImageStore.Catalog;
 using BareMetal.Provisioning.Core.Nodes;
 using BareMetal.Provisioning.Tests.Support;
+using BareMetal.TestSupport;
 
 namespace BareMetal.Provisioning.Tests.Catalog;
 

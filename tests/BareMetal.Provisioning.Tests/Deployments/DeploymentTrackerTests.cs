@@ -2,6 +2,7 @@ using BareMetal.ImageStore.Catalog;
 using BareMetal.Provisioning.Core.Deployments;
 using BareMetal.Provisioning.Core.Nodes;
 using BareMetal.Provisioning.Tests.Support;
+using BareMetal.TestSupport;
 
 namespace BareMetal.Provisioning.Tests.Deployments;
 

@@ -3,6 +3,7 @@ using BareMetal.ImageStore.Catalog;
 using BareMetal.Provisioning.Core.Events;
 using BareMetal.Provisioning.Core.Nodes;
 using BareMetal.Provisioning.Tests.Support;
+using BareMetal.TestSupport;
 using BareMetal.Pxe.Dhcp.Policy;
 using BareMetal.Pxe.Dhcp.Sessions;
 using BareMetal.Pxe.Dhcp.Wire;

@@ -1,4 +1,4 @@
-using BareMetal.Provisioning.Tests.Support;
+using BareMetal.TestSupport;
 
 /// <summary>
 /// Stops the shared PostgreSQL cluster after every test in the assembly ran. Outside any namespace on

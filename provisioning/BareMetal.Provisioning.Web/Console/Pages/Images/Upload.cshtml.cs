@@ -1,4 +1,5 @@
 using BareMetal.ImageStore.Catalog;
+using BareMetal.Provisioning.Web.Api;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
@@ -28,17 +29,18 @@ public sealed class UploadModel(IImageCatalog catalog, ServeOptions options) : P
         }
         try
         {
-            var image = await catalog.ImportStreamAsync(Request.Body, Request.ContentLength, new ImageImportRequest(name ?? "", label, notes), cancellationToken: cancellationToken);
+            // Counted here too, not only by the server's body limit: a chunked upload (no Content-Length)
+            // under a host that does not enforce MaxRequestBodySize was imported whatever its size.
+            await using var body = new LimitedReadStream(Request.Body, options.MaxUploadBytes);
+            var image = await catalog.ImportStreamAsync(body, Request.ContentLength, new ImageImportRequest(name ?? "", label, notes), cancellationToken: cancellationToken);
             TempData["Flash"] = $"Uploaded {image.Name} version {image.Version} ({image.FormatName}).";
             return new JsonResult(new { image.Name, image.Version, Format = image.FormatName, image.Sha256 }) { StatusCode = StatusCodes.Status201Created };
         }
-        catch (CatalogException e)
+        catch (Exception e) when (ApiExceptionHandler.Classify(e) is { } problem)
         {
-            return ProblemResult("Upload refused", e.Message, (int)e.Kind);
-        }
-        catch (BadHttpRequestException e)
-        {
-            return ProblemResult("Upload failed", e.Message, e.StatusCode);
+            // The API's mapping, so the cut-off body wins over the catalog's "upload failed" that wraps it.
+            var title = problem.Status == StatusCodes.Status413PayloadTooLarge ? "Upload too large" : e is CatalogException ? "Upload refused" : "Upload failed";
+            return ProblemResult(title, problem.Detail, problem.Status);
         }
     }
 

@@ -1,17 +1,18 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using BareMetal.TestSupport;
+using NUnit.Framework;
 
-namespace BareMetal.Provisioning.Tests.Support;
+namespace BareMetal.TestSupport;
 
 /// <summary>
 /// A private PostgreSQL cluster for this test run: Debian's initdb + pg_ctl (run as the postgres user
 /// via runuser when we are root, since PostgreSQL refuses to run as root), in a temp dir, listening on
-/// a unix socket there and on 127.0.0.1 at a free port, fsync off. Started on first use, stopped by
-/// <see cref="PostgresSetUp"/> after the run. Each test gets its own database (<see cref="CreateDatabase"/>).
+/// a unix socket there and on 127.0.0.1 at a free port, fsync off. Started on first use; each test
+/// assembly that uses it stops it from a global [SetUpFixture] (<see cref="StopShared"/>) after its run.
+/// Each store test, or each API host, gets its own database (<see cref="CreateDatabase"/>).
 /// </summary>
-internal sealed class PostgresCluster : IDisposable
+public sealed class PostgresCluster : IDisposable
 {
     private static readonly Lock Gate = new();
     private static PostgresCluster? _shared;
