@@ -17,7 +17,7 @@ public sealed class BadInputFuzzTests
     [
         "{\"password\":\"x\"}", "{\"name\":\"t\"}", "{\"path\":\"/tmp/x\",\"name\":\"n\"}", "{\"osLabel\":\"l\",\"notes\":\"n\"}",
         "{\"mac\":\"52:54:00:00:00:01\",\"hostname\":\"h\",\"architecture\":\"EfiX64\"}", "{\"image\":\"i\",\"mode\":\"stream\",\"version\":1}",
-        "{\"event\":\"os-up\",\"detail\":\"d\",\"copyPercent\":50}", "{\"dhcp.mode\":\"proxy\"}",
+        "{\"event\":\"os-up\",\"detail\":\"d\",\"copyPercent\":50}", "{\"dhcp.mode\":\"proxy\"}", "{\"name\":\"golden\",\"osLabel\":\"x\"}",
     ];
 
     // Every mutating route (each POST, PUT, PATCH and DELETE, the upload, reset and unassign included) and
@@ -29,6 +29,7 @@ public sealed class BadInputFuzzTests
         (HttpMethod.Patch, "/api/v1/images/{name}?version={n}"), (HttpMethod.Delete, "/api/v1/images/{name}?version={n}"),
         (HttpMethod.Post, "/api/v1/nodes"), (HttpMethod.Delete, "/api/v1/nodes/{mac}"), (HttpMethod.Put, "/api/v1/nodes/{mac}/assignment"),
         (HttpMethod.Delete, "/api/v1/nodes/{mac}/assignment"), (HttpMethod.Post, "/api/v1/nodes/{mac}/reset"), (HttpMethod.Post, "/api/v1/nodes/{mac}/events"),
+        (HttpMethod.Post, "/api/v1/nodes/{mac}/commit"),
         (HttpMethod.Put, "/api/v1/settings"), (HttpMethod.Get, "/api/v1/images/{name}/map?buckets={n}"),
         (HttpMethod.Get, "/api/v1/deployments/{mac}?limit={n}"), (HttpMethod.Get, "/boot/{mac}.ipxe"),
     ];
