@@ -268,6 +268,43 @@ public class DeploymentEndToEndTests
     }
 
     [Test]
+    public async Task BiosNode_InDeployMode_WithALocalDiskSmallerThanTheImage_CopiesNothing_AndTheDeploymentFails()
+    {
+        await using var h = QemuPxeHarness.Create();
+        using var data = new TempDir("e2e-deploy-small");
+        using var work = new TempDir("e2e-deploy-small-disks");
+        var password = NewPassword();
+        await using var server = await StartServerAsync(h, data.Path, password);
+        using var api = await ServerApi.LogInAsync(server.HttpAddress!, password);
+        var image = work.File("image.img");
+        MarkerBootDisk.Write(image, "BareMetal never booted", DeployImageSize);
+        await api.UploadImageAsync(image, "marker", "marker disk");
+        var localDisk = work.File("small-disk.img");
+        using (var f = File.Create(localDisk))
+        {
+            f.SetLength(DeployImageSize / 2);
+        }
+        var mac = QemuPxeHarness.Mac;
+        await api.AddNodeAsync(mac, "IntelX86Pc");
+        await api.AssignAsync(mac, "marker", "deploy");
+        h.StartQemu(QemuFirmware.Bios, QemuLimit, localDisk, writeLocalDisk: true);
+
+        // The copier refuses before writing a sector, says why, and the script reports the failure.
+        Assert.That(await h.WaitForSerial("the local disk is smaller than the image", FirstScriptLimit + CopyLimit), Is.True, $"no refusal on the serial console:\n{h.SerialTail()}");
+        Assert.That(await h.WaitForSerial("deploy failed: the copier failed", StreamLimit), Is.True, $"the script did not report the failure:\n{h.SerialTail()}");
+        var deployment = await Eventually(async () => (await api.DeploymentsAsync(mac))[0]!, d => d["state"]?.GetValue<string>() == "failed", ApiLimit);
+        Assert.Multiple(() =>
+        {
+            Assert.That(deployment["error"]?.GetValue<string>(), Does.StartWith("the copier failed"), deployment.ToJsonString());
+            Assert.That(deployment["history"]!.AsArray()[^1]!["source"]?.GetValue<string>(), Is.EqualTo("node"));
+            Assert.That(deployment["endedAt"], Is.Not.Null);
+        });
+        Assert.That(Unwrapped(h), Does.Contain("BareMetal deploy: image 16384 sectors, local disk 8192 sectors"));
+        await h.PowerOffAsync();
+        Assert.That(File.ReadAllBytes(localDisk).All(b => b == 0), Is.True, "the refused copy wrote nothing");
+    }
+
+    [Test]
     public async Task BiosNode_WithStreamProtocolIscsi_SanbootsItsOverlayFromOurIscsiTarget()
     {
         await using var h = QemuPxeHarness.Create();
