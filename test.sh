@@ -9,7 +9,7 @@ rm -rf "$out"
 mkdir -p "$out"
 
 # Peers the interop tests run against (see ../shared/DESIGN.md), and gcc to link the Native AOT image tool.
-packages=(gcc libc6-dev zlib1g-dev qemu-utils qemu-block-extra libnbd-bin nbdkit tftp-hpa atftp curl busybox libvhdi-utils libvmdk-utils xorriso genisoimage fio graphviz iproute2 qemu-system-x86 ipxe-qemu ipxe ovmf dnsmasq-base python3-libnbd libiscsi-bin tgt postgresql chromium)
+packages=(gcc libc6-dev nasm zlib1g-dev qemu-utils qemu-block-extra libnbd-bin nbdkit tftp-hpa atftp curl busybox libvhdi-utils libvmdk-utils xorriso genisoimage fio graphviz iproute2 qemu-system-x86 ipxe-qemu ipxe ovmf dnsmasq-base python3-libnbd libiscsi-bin tgt postgresql chromium)
 # The web console's front-end packages come from npm at build time.
 command -v npm >/dev/null || packages+=(nodejs npm)
 missing=()

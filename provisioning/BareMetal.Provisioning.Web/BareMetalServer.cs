@@ -115,6 +115,9 @@ public sealed partial class BareMetalServer : IAsyncDisposable
         await RefreshExportsAsync(cancellationToken);
         _db.Catalog.Changed += OnCatalogChanged;
         _pump = new ProgressPump(_exports, _db.Deployments, _loggers.CreateLogger("BareMetal.Progress"));
+        // Deploy mode reads the image's shared read-only export: the node's address tells its reads apart.
+        _db.BootScripts.DeployScriptRendered += d => _exports.WatchDeploy(d.Mac, d.Image.ExportName, d.RemoteAddress);
+        _db.BootScripts.DeployFinished += mac => _exports.StopWatching(mac);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -261,6 +264,7 @@ public sealed partial class BareMetalServer : IAsyncDisposable
         web.MapGet("/healthz", () => Results.Text("ok\n"));
         web.MapGet("/metrics", () => Results.Text(_metrics!.Render() + ExportMetrics.Render(ExportReports.All(_exports!)), "text/plain; version=0.0.4"));
         BootFileRoutes.Map(web, _bootFiles!, RenderBootScriptAsync, RecordBootFileAsync);
+        DeployRoutes.Map(web, NodeBaseUrl, PumpProgressAsync);
         BlockHttpExport.Map(web, _exports!);
         var api = web.MapGroup("/api/v1");
         SessionRoutes.Map(api);

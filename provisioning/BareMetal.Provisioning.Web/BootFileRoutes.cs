@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net;
+using BareMetal.Provisioning.Core.Boot;
 using BareMetal.Provisioning.Core.Nodes;
 using BareMetal.Pxe.Tftp.Files;
 using BareMetal.Pxe.Tftp.Wire;
@@ -13,7 +14,8 @@ namespace BareMetal.Provisioning.Web;
 /// from the same place TFTP serves (data/tftp, then Debian's iPXE binaries), for UEFI HTTP-boot clients,
 /// whose DHCP answer is a URL such as <c>http://server:8080/boot/ipxe.efi</c>. EDK2's HTTP boot asks with
 /// HEAD first to learn the size (OVMF printed "405 Method Not Allowed ... Could not retrieve NBP file size"
-/// when only GET was mapped), so both methods answer, with Content-Length.
+/// when only GET was mapped), so both methods answer, with Content-Length. <c>deploy-copier.0</c> is the
+/// generated deploy copier (<see cref="DeployCopier"/>), whatever data/tftp holds.
 /// </summary>
 internal static class BootFileRoutes
 {
@@ -34,6 +36,20 @@ internal static class BootFileRoutes
                     return Results.Problem(statusCode: 404, title: "Not a boot script", detail: "boot scripts are named /boot/{mac}.ipxe, e.g. /boot/52:54:00:12:34:56.ipxe");
                 }
                 return Results.Text(await script(ctx, mac), "text/plain");
+            }
+            if (file == DeployCopier.FileName)
+            {
+                // Generated, not a file: the deploy copier NBP that deploy-mode scripts chain, told the image's size.
+                var size = ctx.Request.Query["bytes"].ToString();
+                if (size.Length == 0)
+                {
+                    return Results.Bytes(DeployCopier.Bytes.ToArray(), "application/octet-stream");
+                }
+                if (!long.TryParse(size, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var bytes) || bytes > DeployCopier.MaxImageBytes)
+                {
+                    return Results.Problem(statusCode: 400, title: "Bad image size", detail: $"bytes is the image's size, 0..{DeployCopier.MaxImageBytes}");
+                }
+                return Results.Bytes(DeployCopier.For(bytes), "application/octet-stream");
             }
             var client = new IPEndPoint(ctx.Connection.RemoteIpAddress ?? IPAddress.None, ctx.Connection.RemotePort);
             var opened = files.Open(new TftpFileRequest(file, client, TftpMode.Octet));

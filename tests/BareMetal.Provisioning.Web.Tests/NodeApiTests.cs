@@ -147,8 +147,13 @@ public sealed class NodeApiTests(StoreBackend backend)
         await Problem.AssertAsync(await anon.PostAsJsonAsync("/api/v1/nodes/52:54:00:00:00:c0/events", new { @event = "copying", copyPercent = 250 }), HttpStatusCode.BadRequest, "copyPercent");
         await Problem.AssertAsync(await anon.PostAsJsonAsync("/api/v1/nodes/not-a-mac/events", new { @event = "done" }), HttpStatusCode.BadRequest);
         await Problem.AssertAsync(await anon.PostAsJsonAsync("/api/v1/nodes/52:54:00:00:00:c0/events", new { detail = "no event" }), HttpStatusCode.BadRequest);
-        // Bootloader -> copying skips states: the state machine refuses it.
-        await Problem.AssertAsync(await anon.PostAsJsonAsync("/api/v1/nodes/52:54:00:00:00:c0/events", new { @event = "copying" }), HttpStatusCode.Conflict);
+        // Copying -> streaming goes backwards: the state machine refuses it. (Bootloader -> copying is
+        // allowed: a BIOS deploy copies straight from its boot script.)
+        using (var copying = await anon.PostAsJsonAsync("/api/v1/nodes/52:54:00:00:00:c0/events", new { @event = "copying" }))
+        {
+            Assert.That(copying.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+        }
+        await Problem.AssertAsync(await anon.PostAsJsonAsync("/api/v1/nodes/52:54:00:00:00:c0/events", new { @event = "streaming" }), HttpStatusCode.Conflict);
     }
 
     [Test]

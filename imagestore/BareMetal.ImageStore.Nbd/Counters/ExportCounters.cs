@@ -55,6 +55,12 @@ public sealed class ExportCounters
 
     public CounterSnapshot Snapshot() => Total.Snapshot();
 
+    /// <summary>One client's counters; null when that client has not been seen (or was forgotten).</summary>
+    public CounterSnapshot? ClientSnapshot(string client) => _clients.TryGetValue(client, out var c) ? c.Snapshot() : null;
+
+    /// <summary>Drops one client's counters (the total keeps them): its next reads count from zero.</summary>
+    public void ForgetClient(string client) => _clients.TryRemove(client, out _);
+
     public IReadOnlyDictionary<string, CounterSnapshot> ClientSnapshots() =>
         _clients.ToDictionary(kv => kv.Key, kv => kv.Value.Snapshot(), StringComparer.Ordinal);
 }

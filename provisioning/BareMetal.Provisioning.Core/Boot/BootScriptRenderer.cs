@@ -33,6 +33,8 @@ public static class BootScriptRenderer
             NodeMode.Local => Local(mac),
             NodeMode.Stream when image is { Status: CatalogImageStatus.Ready } => Stream(iscsi is null ? DiskUrl(b, image, node) : iscsi.SanUri(image.ExportName, node.CompactMac)),
             NodeMode.Stream => Waiting(mac, b, $"image {Describe(node)} is not available"),
+            NodeMode.Deploy when image is { Status: CatalogImageStatus.Ready } => Deploy(mac, b, image),
+            NodeMode.Deploy => Waiting(mac, b, $"image {Describe(node)} is not available"),
             _ => Waiting(mac, b, $"mode {node.Mode.ToString().ToLowerInvariant()} is reserved and not implemented yet"),
         };
     }
@@ -69,6 +71,107 @@ public static class BootScriptRenderer
         echo BareMetal: sanboot failed, retrying in {RetrySeconds} s
         sleep {RetrySeconds}
         sanboot --no-describe {diskUrl}
+
+        """;
+
+    /// <summary>"{base}/disk/debian.v3": the read-only HTTP-range export of that image version (no overlay: deploy copies it as it is).</summary>
+    public static string ImageUrl(string baseUrl, CatalogImage image)
+    {
+        ArgumentNullException.ThrowIfNull(baseUrl);
+        ArgumentNullException.ThrowIfNull(image);
+        return $"{baseUrl.TrimEnd('/')}/disk/{image.ExportName}";
+    }
+
+    /// <summary>"{base}/boot/52:54:00:12:34:56/deploy-done": the node says its copy succeeded; the answer boots the local disk.</summary>
+    public static string DeployDoneUrl(string baseUrl, string mac) => $"{baseUrl.TrimEnd('/')}/boot/{mac}/{DeployDonePath}";
+
+    /// <summary>"{base}/boot/52:54:00:12:34:56/deploy-failed?reason=...": the node says its deploy failed.</summary>
+    public static string DeployFailedUrl(string baseUrl, string mac, string reason) =>
+        $"{baseUrl.TrimEnd('/')}/boot/{mac}/{DeployFailedPath}?reason={Uri.EscapeDataString(reason)}";
+
+    /// <summary>Last path segment of the done route.</summary>
+    public const string DeployDonePath = "deploy-done";
+
+    /// <summary>Last path segment of the failed route.</summary>
+    public const string DeployFailedPath = "deploy-failed";
+
+    /// <summary>
+    /// Deploy mode (BIOS only): copy the image onto the local disk, then boot that disk.
+    /// <para>
+    /// `sanhook` makes the image's read-only HTTP-range export a BIOS INT 13h drive without booting
+    /// it; the copier (<see cref="DeployCopier"/>, a PXE NBP iPXE runs at 0000:7C00 and that returns
+    /// to this script) copies it sector by sector onto drive 0x80. Drive numbers: iPXE's int13.c gives a
+    /// hooked drive a "natural" number, 0x80 + the BIOS's hard-disk count (BDA 40:75), and when the
+    /// drive asked for is another one, it remaps that natural number to the BIOS disk the SAN drive
+    /// displaced. The default (0x80) would therefore push the local disk to 0x81. Asking for 0x81 on a
+    /// node with one local disk takes exactly the natural number: nothing is remapped and the local
+    /// disk stays 0x80 (seen in QEMU with one IDE disk: the copy lands on it). With more local disks
+    /// the second one moves up instead, and 0x80, the destination, still never moves.
+    /// </para>
+    /// <para>
+    /// A drive left hooked by an earlier attempt in the same iPXE (a failed deploy asks again without a
+    /// reboot) is unhooked first: hooking 0x81 again fails with "Could not open SAN device" (EADDRINUSE).
+    /// </para>
+    /// <para>
+    /// Then the done URL (which records the deployment done) answers <see cref="BootLocalAfterDeploy"/>;
+    /// any failure fetches the failed URL with a reason, which records it and waits. UEFI has no INT
+    /// 13h drives: `${platform}` is "efi" there, and the script says deploy is BIOS only.
+    /// </para>
+    /// </summary>
+    public static string Deploy(string mac, string baseUrl, CatalogImage image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var b = baseUrl.TrimEnd('/');
+        var url = ImageUrl(b, image);
+        var san = $"0x{DeployCopier.SanDrive:x2}";
+        return $"""
+            #!ipxe
+            echo BareMetal: node {mac} deploys {url} to its local disk
+            iseq ${"{platform}"} pcbios || goto not_bios
+            sanunhook --drive {san} || goto hook
+            :hook
+            sanhook --no-describe --drive {san} {url} || goto hook_failed
+            chain --autofree {b}/boot/{DeployCopier.FileName}?bytes={image.VirtualSize} || goto copy_failed
+            chain --replace --autofree {DeployDoneUrl(b, mac)} || goto done_unreachable
+            :done_unreachable
+            echo BareMetal: the copy is complete but the server did not answer; booting the local disk
+            sanunhook --drive {san} || goto unhooked
+            :unhooked
+            sanboot --no-describe --drive 0x{DeployCopier.LocalDrive:x2} || exit
+            :not_bios
+            chain --replace --autofree {DeployFailedUrl(b, mac, "deploy mode is BIOS only; this node boots UEFI")}
+            :hook_failed
+            chain --replace --autofree {DeployFailedUrl(b, mac, "sanhook of the image failed")}
+            :copy_failed
+            sanunhook --drive {san} || goto report
+            :report
+            chain --replace --autofree {DeployFailedUrl(b, mac, "the copier failed (its reason is on the node's console)")}
+
+            """;
+    }
+
+    /// <summary>The failed URL's answer: say why; ask again only after a minute (reassign the node to stop retrying).</summary>
+    public static string DeployFailed(string mac, string baseUrl, string reason) =>
+        $"""
+        #!ipxe
+        echo BareMetal: node {mac}: deploy failed: {reason.Replace("$", "", StringComparison.Ordinal)}
+        echo BareMetal: asking again in {DeployFailedRetrySeconds} s (assign another mode to stop)
+        sleep {DeployFailedRetrySeconds}
+        chain --replace --autofree {baseUrl.TrimEnd('/')}/boot/${"{mac}"}.ipxe
+
+        """;
+
+    /// <summary>Seconds a node whose deploy failed waits before it asks for its script (and deploys) again.</summary>
+    public const int DeployFailedRetrySeconds = 60;
+
+    /// <summary>The done URL's answer: unhook the image, boot the freshly written local disk (BIOS drive 0x80).</summary>
+    public static string BootLocalAfterDeploy(string mac) =>
+        $"""
+        #!ipxe
+        echo BareMetal: node {mac} is deployed; booting its local disk
+        sanunhook --drive 0x{DeployCopier.SanDrive:x2} || goto unhooked
+        :unhooked
+        sanboot --no-describe --drive 0x{DeployCopier.LocalDrive:x2} || exit
 
         """;
 

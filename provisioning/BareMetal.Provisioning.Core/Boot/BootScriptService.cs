@@ -13,6 +13,69 @@ namespace BareMetal.Provisioning.Core.Boot;
 public sealed class BootScriptService(INodeRegistry nodes, IImageCatalog catalog, IDeploymentTracker deployments, ISettingsStore settings)
 {
     /// <summary>
+    /// A deploy script went out: the node at <see cref="DeployScript.RemoteAddress"/> is about to read
+    /// the image's read-only export, and those reads are its copy progress (the host follows them).
+    /// </summary>
+    public event Action<DeployScript>? DeployScriptRendered;
+
+    /// <summary>
+    /// The copier finished (the deploy script fetched /boot/{mac}/deploy-done): copying at 100 %, then
+    /// done, and the answer boots the local disk. Asked again after done (iPXE retrying a request whose
+    /// answer was lost) it answers the same without a second transition; with no deployment under way, or
+    /// after it failed, it is a 409-kind <see cref="InvalidTransitionException"/>. Unknown node: 404 kind.
+    /// </summary>
+    public async Task<string> DeployDoneAsync(string mac, CancellationToken cancellationToken = default)
+    {
+        var m = Macs.Require(mac);
+        var latest = await CurrentOfKnownNodeAsync(m, cancellationToken);
+        if (latest is { State: DeploymentState.Done })
+        {
+            return BootScriptRenderer.BootLocalAfterDeploy(m);
+        }
+        if (latest is not { IsFinished: false })
+        {
+            throw new InvalidTransitionException(m, latest?.State, DeploymentState.Done);
+        }
+        // The progress pump samples once a second: a copy quicker than that still shows its copying step.
+        await deployments.RecordAsync(m, new DeploymentEvent(DeploymentEventKind.DiskRead, Message: "copy complete", CopyPercent: 100), cancellationToken);
+        await deployments.RecordAsync(m, new DeploymentEvent(DeploymentEventKind.NodeReport, DeploymentState.Done, Message: "deployed: the image is on the local disk"), cancellationToken);
+        DeployFinished?.Invoke(m);
+        return BootScriptRenderer.BootLocalAfterDeploy(m);
+    }
+
+    /// <summary>
+    /// The deploy script failed (/boot/{mac}/deploy-failed?reason=...): the deployment fails with that
+    /// reason and the answer says so and waits. Twice: the same answer, one transition. After done, or
+    /// with no deployment under way: 409 kind. Unknown node: 404 kind.
+    /// </summary>
+    public async Task<string> DeployFailedAsync(string mac, string? reason, string baseUrl, CancellationToken cancellationToken = default)
+    {
+        var m = Macs.Require(mac);
+        var why = string.IsNullOrWhiteSpace(reason) ? "the node reported a failed deploy" : reason.Trim();
+        var latest = await CurrentOfKnownNodeAsync(m, cancellationToken);
+        if (latest is { State: DeploymentState.Failed })
+        {
+            return BootScriptRenderer.DeployFailed(m, baseUrl, latest.Error ?? why);
+        }
+        if (latest is not { IsFinished: false })
+        {
+            throw new InvalidTransitionException(m, latest?.State, DeploymentState.Failed);
+        }
+        var recorded = await deployments.RecordAsync(m, new DeploymentEvent(DeploymentEventKind.NodeReport, DeploymentState.Failed, Message: why), cancellationToken);
+        DeployFinished?.Invoke(m);
+        return BootScriptRenderer.DeployFailed(m, baseUrl, recorded.Deployment?.Error ?? why);
+    }
+
+    /// <summary>A node's deploy ended (done or failed): its reads of the image no longer count as a copy.</summary>
+    public event Action<string>? DeployFinished;
+
+    private async Task<Deployment?> CurrentOfKnownNodeAsync(string mac, CancellationToken cancellationToken)
+    {
+        _ = await nodes.GetAsync(mac, cancellationToken) ?? throw new NodeNotFoundException(mac);
+        return await deployments.GetCurrentAsync(mac, cancellationToken);
+    }
+
+    /// <summary>
     /// The script for <paramref name="mac"/>; a malformed MAC is a 400-kind <see cref="CatalogException"/>.
     /// </summary>
     /// <param name="iscsi">Our iSCSI portal as this node reaches it; null when the iSCSI target is off.</param>
@@ -30,6 +93,13 @@ public sealed class BootScriptService(INodeRegistry nodes, IImageCatalog catalog
         if (node.ImageName is { } name && node.Mode != NodeMode.None)
         {
             image = await catalog.GetAsync(name, node.ImageVersion, cancellationToken);
+        }
+        if (node.Mode == NodeMode.Deploy && image is { Status: CatalogImageStatus.Ready })
+        {
+            // Deploy reads the image's base export (HTTP range, whatever boot.stream.protocol says: the
+            // copier's reads are how the server follows the copy), so the host can attribute them to this node.
+            DeployScriptRendered?.Invoke(new DeployScript(m, image, remoteAddress));
+            return BootScriptRenderer.Render(m, node, image, baseUrl);
         }
         if (await settings.GetAsync(SettingKeys.BootStreamProtocol, cancellationToken) != "iscsi")
         {

@@ -6,6 +6,7 @@ namespace BareMetal.Provisioning.Core.Deployments;
 ///   Pxe -> Bootloader -> Streaming -> OsUp -> Copying -> Done
 ///           |  \____________________/^  \________________/^
 ///           |          (deploy ramdisk)       (stream mode)
+///           |\-> Copying (BIOS deploy: the copier reads the image) -> Done
 ///           \-> Done (local boot)
 ///   any unfinished state -> Failed;  Done/Failed end a deployment.
 /// </code>
@@ -13,7 +14,8 @@ namespace BareMetal.Provisioning.Core.Deployments;
 /// one is still in Pxe/Bootloader (iPXE asks DHCP again after it is loaded: same boot); an OS's own
 /// DHCP is ignored. TFTP and the boot script move Pxe to Bootloader (the script alone starts a boot
 /// when DHCP is not ours); a script that hands the node to its local disk (local mode) then moves
-/// Bootloader to Done. Disk reads move Bootloader to Streaming and later only update counters.
+/// Bootloader to Done. Disk reads move Bootloader to Streaming and later only update counters; disk reads that carry a
+/// copy percentage (deploy mode's copier reading the image) move Bootloader, Streaming or OsUp to Copying.
 /// Node reports and manual changes claim a state: it must be an allowed move (or the current state),
 /// else they are rejected; claiming Pxe starts a new deployment.
 /// </summary>
@@ -23,8 +25,8 @@ public static class DeploymentStateMachine
     public static bool IsAllowed(DeploymentState from, DeploymentState to) => (from, to) switch
     {
         (DeploymentState.Pxe, DeploymentState.Bootloader) => true,
-        (DeploymentState.Bootloader, DeploymentState.Streaming or DeploymentState.OsUp or DeploymentState.Done) => true,
-        (DeploymentState.Streaming, DeploymentState.OsUp) => true,
+        (DeploymentState.Bootloader, DeploymentState.Streaming or DeploymentState.OsUp or DeploymentState.Copying or DeploymentState.Done) => true,
+        (DeploymentState.Streaming, DeploymentState.OsUp or DeploymentState.Copying) => true,
         (DeploymentState.OsUp, DeploymentState.Copying or DeploymentState.Done) => true,
         (DeploymentState.Copying, DeploymentState.Done) => true,
         (DeploymentState.Pxe or DeploymentState.Bootloader or DeploymentState.Streaming or DeploymentState.OsUp or DeploymentState.Copying, DeploymentState.Failed) => true,
@@ -66,6 +68,14 @@ public static class DeploymentStateMachine
                     DeploymentState.Bootloader => new(TransitionAction.Stay),
                     // A script fetch after the OS came up is a reboot whose DHCP we did not see.
                     _ => new(TransitionAction.Start, DeploymentState.Bootloader),
+                };
+            case DeploymentEventKind.DiskRead when e.CopyPercent is not null:
+                // Deploy mode: the copier's reads of the image are the copy (BIOS deploy has no OS in between).
+                return current switch
+                {
+                    DeploymentState.Bootloader or DeploymentState.Streaming or DeploymentState.OsUp => new(TransitionAction.Move, DeploymentState.Copying),
+                    DeploymentState.Copying => new(TransitionAction.Stay),
+                    _ => new(TransitionAction.Ignore),
                 };
             case DeploymentEventKind.DiskRead:
                 return current switch

@@ -9,7 +9,7 @@ public enum NodeMode
     /// <summary>sanboot the HTTP-range export of the node's copy-on-write overlay of its image.</summary>
     Stream = 1,
 
-    /// <summary>Copy the image to the local disk while running from it (reserved: script says so).</summary>
+    /// <summary>Copy the image onto the local disk, then boot that disk (BIOS: sanhook + the deploy copier NBP; UEFI: not done yet, the script says so).</summary>
     Deploy = 2,
 
     /// <summary>Boot the local disk.</summary>

@@ -19,12 +19,39 @@ public sealed class CatalogExportProvider : IExportProvider, IDisposable
     private readonly Lock _lock = new();
     private HashSet<string> _live = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, NbdExport> _nodeExports = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DeployWatch> _deployWatches = new(StringComparer.Ordinal);
 
     public CatalogExportProvider(string overlaysDirectory, string imagesDirectory)
     {
         _overlays = new OverlayExportProvider(overlaysDirectory);
         _imagesDirectory = imagesDirectory;
     }
+
+    /// <summary>
+    /// Deploy-mode nodes whose reads of a base export are their copy (MAC -> export and client address),
+    /// for progress reporting. Base exports are shared by every node, so only the client address tells one
+    /// node's reads from another's: the address its deploy script went to.
+    /// </summary>
+    public IEnumerable<KeyValuePair<string, DeployWatch>> DeployWatches => _deployWatches;
+
+    /// <summary>
+    /// Starts (or restarts) following <paramref name="mac"/>'s copy of <paramref name="exportName"/>: what
+    /// that address read before no longer counts, so a second deploy starts again from 0 %.
+    /// </summary>
+    public void WatchDeploy(string mac, string exportName, string? clientAddress)
+    {
+        ArgumentNullException.ThrowIfNull(mac);
+        ArgumentNullException.ThrowIfNull(exportName);
+        if (clientAddress is null)
+        {
+            return;
+        }
+        Find(exportName)?.Counters.ForgetClient(clientAddress);
+        _deployWatches[mac] = new DeployWatch(exportName, clientAddress);
+    }
+
+    /// <summary>The node's deploy ended: its reads are no longer a copy.</summary>
+    public void StopWatching(string mac) => _deployWatches.TryRemove(mac, out _);
 
     /// <summary>Per-node exports opened so far (export name -> export), for progress reporting.</summary>
     public IEnumerable<KeyValuePair<string, NbdExport>> NodeExports => _nodeExports;

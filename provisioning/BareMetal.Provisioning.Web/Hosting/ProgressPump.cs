@@ -31,6 +31,7 @@ public sealed partial class ProgressPump : IAsyncDisposable
     private readonly IDeploymentTracker _deployments;
     private readonly ILogger _logger;
     private readonly Dictionary<string, (long Bytes, long Blocks, long Overlay)> _last = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (long Bytes, long Blocks, double Percent)> _lastDeploy = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Baseline> _baselines = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _gate = new(1, 1);
     private ITimer? _timer;
@@ -87,12 +88,61 @@ public sealed partial class ProgressPump : IAsyncDisposable
                     LogSkipped(_logger, name, e.Message);
                 }
             }
+            reported += await PumpDeploysAsync(cancellationToken);
             return reported;
         }
         finally
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>
+    /// Deploy mode: the node's copier reads the image's shared base export, so its reads are told apart
+    /// by the node's address (<see cref="CatalogExportProvider.DeployWatches"/>). Copy % = distinct bytes
+    /// of the image that address has read (64 KiB regions, so re-reads do not count twice) / virtual size.
+    /// </summary>
+    private async Task<int> PumpDeploysAsync(CancellationToken cancellationToken)
+    {
+        var reported = 0;
+        foreach (var (mac, watch) in _exports.DeployWatches)
+        {
+            if (_exports.Find(watch.ExportName) is not { } export || export.Counters.ClientSnapshot(watch.ClientAddress) is not { } snapshot)
+            {
+                continue;
+            }
+            var percent = CopyPercent(snapshot, export.Size);
+            var now = (snapshot.BytesRead, snapshot.BlocksTouched, percent);
+            var key = "deploy " + mac;
+            if (_lastDeploy.TryGetValue(key, out var last) && last == now)
+            {
+                continue;
+            }
+            _lastDeploy[key] = now;
+            try
+            {
+                await _deployments.RecordAsync(mac, new DeploymentEvent(DeploymentEventKind.DiskRead, Message: watch.ExportName,
+                    BytesStreamed: snapshot.BytesRead, BlocksFetched: snapshot.BlocksTouched, CopyPercent: percent), cancellationToken);
+                reported++;
+            }
+            catch (CatalogException e)
+            {
+                LogSkipped(_logger, watch.ExportName, e.Message);
+            }
+        }
+        return reported;
+    }
+
+    /// <summary>Share of the disk read at least once, 0..100 with one decimal.</summary>
+    public static double CopyPercent(ImageStore.Nbd.Counters.CounterSnapshot snapshot, long size)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        if (size <= 0)
+        {
+            return 100;
+        }
+        var distinct = snapshot.ReadRanges.Sum(r => Math.Max(0, Math.Min(r.End, size) - r.Start));
+        return Math.Round(Math.Min(100.0, distinct * 100.0 / size), 1);
     }
 
     /// <summary>The export's counters as the node's current deployment should show them (see the class comment).</summary>

@@ -73,7 +73,8 @@ public sealed class QemuPxeHarness : IAsyncDisposable
 
     /// <summary>Starts QEMU (TCG, 256 MiB, e1000 NIC, boot from network) and returns at once.</summary>
     /// <param name="localDisk">A raw image to attach as the machine's own IDE disk (BIOS drive 0x80; opened with snapshot=on, never written).</param>
-    public void StartQemu(QemuFirmware firmware, TimeSpan limit, string? localDisk = null)
+    /// <param name="writeLocalDisk">Let the machine write <paramref name="localDisk"/> (deploy mode copies onto it).</param>
+    public void StartQemu(QemuFirmware firmware, TimeSpan limit, string? localDisk = null, bool writeLocalDisk = false)
     {
         List<string> args = ["-accel", "tcg", "-m", "256", "-nographic", "-machine", "graphics=off", "-monitor", "none",
             "-netdev", $"tap,id=n0,ifname={Tap},script=no,downscript=no",
@@ -81,7 +82,7 @@ public sealed class QemuPxeHarness : IAsyncDisposable
             "-boot", "n", "-serial", $"file:{SerialLog}"];
         if (localDisk is not null)
         {
-            args.AddRange(["-drive", $"file={localDisk},format=raw,if=ide,snapshot=on"]);
+            args.AddRange(["-drive", $"file={localDisk},format=raw,if=ide" + (writeLocalDisk ? "" : ",snapshot=on")]);
         }
         if (firmware is QemuFirmware.Uefi or QemuFirmware.UefiNativePxe)
         {

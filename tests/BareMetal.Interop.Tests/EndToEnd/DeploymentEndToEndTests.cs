@@ -87,8 +87,8 @@ public class DeploymentEndToEndTests
         Assert.That(missing["detail"]?.GetValue<string>(), Does.Contain("no-such-image"), missing.ToJsonString());
         var badMode = await api.AssignRefusedAsync(mac, "marker", "sideways", HttpStatusCode.BadRequest);
         Assert.That(badMode["detail"]?.GetValue<string>(), Does.Contain("sideways"), badMode.ToJsonString());
-        await api.AssignAsync(mac, "marker", "deploy");
-        var reserved = $"BareMetal: node {mac}: mode deploy is reserved"; // iPXE wraps the rest at 80 columns
+        await api.AssignAsync(mac, "marker", "devirt");
+        var reserved = $"BareMetal: node {mac}: mode devirt is reserved"; // iPXE wraps the rest at 80 columns
         Assert.That(await h.WaitForSerial(reserved, StreamLimit), Is.True, $"no '{reserved}' on the serial console:\n{h.SerialTail()}");
 
         // 3. Assign it; no reboot: its retry loop fetches the script again and now gets `sanboot`.
@@ -194,6 +194,114 @@ public class DeploymentEndToEndTests
         });
         var page = await api.ConsolePageAsync("/deployments");
         Assert.That(page, Does.Contain("data-field=\"state\">done</span>").And.Contain("\">done</span></td>"));
+    }
+
+    /// <summary>The copier reads the image over HTTP range through iPXE and writes it to IDE, all under TCG.</summary>
+    private static readonly TimeSpan CopyLimit = TimeSpan.FromSeconds(180);
+
+    /// <summary>Deploy's image: above iPXE's one-cylinder minimum (about 7.8 MiB), small enough to copy quickly under TCG.</summary>
+    private const long DeployImageSize = 8L << 20;
+
+    [Test]
+    public async Task BiosNode_InDeployMode_CopiesTheImageOntoItsEmptyLocalDisk_ThenBootsThatDisk_WithCopyingAndDoneInTheApi()
+    {
+        var clock = Stopwatch.StartNew();
+        await using var h = QemuPxeHarness.Create();
+        using var data = new TempDir("e2e-deploy-copy");
+        using var work = new TempDir("e2e-deploy-disks");
+        var password = NewPassword();
+        await using var server = await StartServerAsync(h, data.Path, password);
+        using var api = await ServerApi.LogInAsync(server.HttpAddress!, password);
+        var marker = $"BareMetal deployed {Guid.NewGuid():N}";
+        var image = work.File("image.img");
+        MarkerBootDisk.Write(image, marker, DeployImageSize);
+        await api.UploadImageAsync(image, "marker", "marker disk");
+        // The node's own disk: twice the image, all zeros (nothing bootable until the copy lands).
+        var localDisk = work.File("local-disk.img");
+        using (var f = File.Create(localDisk))
+        {
+            f.SetLength(2 * DeployImageSize);
+        }
+
+        // Known before it boots: added by hand and assigned deploy, so its first script is the deploy script.
+        var mac = QemuPxeHarness.Mac;
+        await api.AddNodeAsync(mac, "IntelX86Pc");
+        await api.AssignAsync(mac, "marker", "deploy");
+        await using var feed = await api.OpenChangeFeedAsync();
+        h.StartQemu(QemuFirmware.Bios, QemuLimit, localDisk, writeLocalDisk: true);
+        var deploying = $"BareMetal: node {mac} deploys";
+        Assert.That(await h.WaitForSerial(deploying, FirstScriptLimit), Is.True, $"no '{deploying}' on the serial console:\n{h.SerialTail()}");
+        Assert.That(await h.WaitForSerial("BareMetal deploy: copy complete", CopyLimit), Is.True, $"the copier did not finish:\n{h.SerialTail()}");
+        // The marker comes from the LOCAL disk: the image's export was unhooked and drive 0x80 booted.
+        Assert.That(await h.WaitForSerial(marker, StreamLimit), Is.True, $"the copied disk's marker never appeared:\n{h.SerialTail()}");
+        var serial = Unwrapped(h);
+        Assert.That(serial, Does.Contain($"deploys {server.BaseUrl}/disk/marker.v1 to its local disk").And.Contain($"BareMetal: node {mac} is deployed; booting its local disk"));
+        Assert.That(serial, Does.Contain("BareMetal deploy: image 16384 sectors, local disk 32768 sectors"));
+
+        var deployment = await Eventually(async () => (await api.DeploymentsAsync(mac))[0]!, d => d["state"]?.GetValue<string>() == "done", ApiLimit);
+        var history = deployment["history"]!.AsArray();
+        Assert.Multiple(() =>
+        {
+            Assert.That(history.Select(s => s!["state"]!.GetValue<string>()), Is.EqualTo(new[] { "pxe", "bootloader", "copying", "done" }), deployment.ToJsonString());
+            Assert.That(history.Select(s => s!["source"]!.GetValue<string>()), Is.EqualTo(new[] { "dhcp", "boot-script", "disk", "node" }), deployment.ToJsonString());
+            Assert.That((deployment["mode"]?.GetValue<string>(), deployment["image"]?.GetValue<string>()), Is.EqualTo(("deploy", "marker")));
+            Assert.That(deployment["progress"]!["copyPercent"]!.GetValue<double>(), Is.EqualTo(100));
+            Assert.That(deployment["progress"]!["bytesStreamed"]!.GetValue<long>(), Is.GreaterThanOrEqualTo(DeployImageSize), "every byte of the image was read from the export");
+            Assert.That(deployment["endedAt"], Is.Not.Null);
+        });
+        // Live: the move to copying reached the SSE feed, and so did copy percentages on the way to 100.
+        var live = Events(feed, "deployment", mac);
+        Assert.That(live.Select(d => d["state"]!.GetValue<string>()).Distinct(), Is.EqualTo(new[] { "pxe", "bootloader", "copying", "done" }), "deployment states on the live feed");
+        Assert.That(live.Where(d => d["state"]!.GetValue<string>() == "copying").Select(d => d["progress"]!["copyPercent"]!.GetValue<double>()),
+            Has.Some.GreaterThan(0).And.All.LessThanOrEqualTo(100), "copy % on the live feed");
+
+        // Power off; the node's disk now starts with the image, byte for byte.
+        await h.PowerOffAsync();
+        var expected = await File.ReadAllBytesAsync(image);
+        var copied = new byte[expected.Length];
+        await using (var f = File.OpenRead(localDisk))
+        {
+            await f.ReadExactlyAsync(copied);
+        }
+        Assert.That(copied.AsSpan().SequenceEqual(expected), Is.True, "the local disk's first 8 MiB are not the image");
+        TestContext.Out.WriteLine($"deploy end to end: {clock.Elapsed.TotalSeconds:F1} s");
+    }
+
+    [Test]
+    public async Task BiosNode_InDeployMode_WithALocalDiskSmallerThanTheImage_CopiesNothing_AndTheDeploymentFails()
+    {
+        await using var h = QemuPxeHarness.Create();
+        using var data = new TempDir("e2e-deploy-small");
+        using var work = new TempDir("e2e-deploy-small-disks");
+        var password = NewPassword();
+        await using var server = await StartServerAsync(h, data.Path, password);
+        using var api = await ServerApi.LogInAsync(server.HttpAddress!, password);
+        var image = work.File("image.img");
+        MarkerBootDisk.Write(image, "BareMetal never booted", DeployImageSize);
+        await api.UploadImageAsync(image, "marker", "marker disk");
+        var localDisk = work.File("small-disk.img");
+        using (var f = File.Create(localDisk))
+        {
+            f.SetLength(DeployImageSize / 2);
+        }
+        var mac = QemuPxeHarness.Mac;
+        await api.AddNodeAsync(mac, "IntelX86Pc");
+        await api.AssignAsync(mac, "marker", "deploy");
+        h.StartQemu(QemuFirmware.Bios, QemuLimit, localDisk, writeLocalDisk: true);
+
+        // The copier refuses before writing a sector, says why, and the script reports the failure.
+        Assert.That(await h.WaitForSerial("the local disk is smaller than the image", FirstScriptLimit + CopyLimit), Is.True, $"no refusal on the serial console:\n{h.SerialTail()}");
+        Assert.That(await h.WaitForSerial("deploy failed: the copier failed", StreamLimit), Is.True, $"the script did not report the failure:\n{h.SerialTail()}");
+        var deployment = await Eventually(async () => (await api.DeploymentsAsync(mac))[0]!, d => d["state"]?.GetValue<string>() == "failed", ApiLimit);
+        Assert.Multiple(() =>
+        {
+            Assert.That(deployment["error"]?.GetValue<string>(), Does.StartWith("the copier failed"), deployment.ToJsonString());
+            Assert.That(deployment["history"]!.AsArray()[^1]!["source"]?.GetValue<string>(), Is.EqualTo("node"));
+            Assert.That(deployment["endedAt"], Is.Not.Null);
+        });
+        Assert.That(Unwrapped(h), Does.Contain("BareMetal deploy: image 16384 sectors, local disk 8192 sectors"));
+        await h.PowerOffAsync();
+        Assert.That(File.ReadAllBytes(localDisk).All(b => b == 0), Is.True, "the refused copy wrote nothing");
     }
 
     [Test]

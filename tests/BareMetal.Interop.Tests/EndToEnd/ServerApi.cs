@@ -77,6 +77,10 @@ public sealed class ServerApi : IDisposable
     public async Task<JsonNode> ImportImageAsync(string serverPath, string name) =>
         await Json(await _bearer.PostAsJsonAsync("/api/v1/images", new { path = serverPath, name }), HttpStatusCode.Created);
 
+    /// <summary>POST /api/v1/nodes {mac, architecture}: a node added by hand before it ever boots.</summary>
+    public async Task<JsonNode> AddNodeAsync(string mac, string architecture) =>
+        await Json(await _bearer.PostAsJsonAsync("/api/v1/nodes", new { mac, architecture }), HttpStatusCode.Created);
+
     public async Task<JsonArray> NodesAsync() => (await Json(await _bearer.GetAsync("/api/v1/nodes"), HttpStatusCode.OK)).AsArray();
 
     /// <summary>PUT /api/v1/nodes/{mac}/assignment.</summary>

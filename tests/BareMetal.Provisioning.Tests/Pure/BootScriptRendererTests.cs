@@ -55,10 +55,42 @@ public class BootScriptRendererTests
     }
 
     [Test]
-    public void LocalNode_BootsDriveZeroOrExits_AndReservedModesWait()
+    public void LocalNode_BootsDriveZeroOrExits_AndDevirtStillWaits()
     {
         Assert.That(BootScriptRenderer.Render(Mac, NodeWith(NodeMode.Local), null, "http://s"), Does.Contain("sanboot --no-describe --drive 0x80 || exit"));
-        Assert.That(BootScriptRenderer.Render(Mac, NodeWith(NodeMode.Deploy), Image(), "http://s"), Does.Contain("mode deploy is reserved"));
         Assert.That(BootScriptRenderer.Render(Mac, NodeWith(NodeMode.Devirt), Image(), "http://s"), Does.Contain("mode devirt is reserved"));
+        Assert.That(BootScriptRenderer.Render(Mac, NodeWith(NodeMode.Deploy), Image(), "http://s"), Does.Not.Contain("reserved"));
+    }
+
+    [Test]
+    public void DeployNode_HooksTheReadOnlyImageAsDrive81_ChainsTheCopier_ThenReportsDoneOrFailed()
+    {
+        var script = BootScriptRenderer.Render(Mac, NodeWith(NodeMode.Deploy), Image(), "http://10.0.0.1:8080/");
+        const string b = "http://10.0.0.1:8080";
+        var lines = script.Split('\n');
+        Assert.Multiple(() =>
+        {
+            Assert.That(lines[0], Is.EqualTo("#!ipxe"));
+            Assert.That(lines, Does.Contain("iseq ${platform} pcbios || goto not_bios"));
+            Assert.That(lines, Does.Contain($"sanhook --no-describe --drive 0x81 {b}/disk/deb.v3 || goto hook_failed"));
+            Assert.That(lines, Does.Contain($"chain --autofree {b}/boot/deploy-copier.0?bytes=1 || goto copy_failed"));
+            Assert.That(lines, Does.Contain($"chain --replace --autofree {b}/boot/{Mac}/deploy-done || goto done_unreachable"));
+            Assert.That(lines, Does.Contain($"chain --replace --autofree {b}/boot/{Mac}/deploy-failed?reason=sanhook%20of%20the%20image%20failed"));
+            Assert.That(lines.Count(l => l.StartsWith("sanunhook --drive 0x81", StringComparison.Ordinal)), Is.EqualTo(3), "before hooking, before booting locally, after a failed copy");
+            Assert.That(script, Does.Not.Contain("@525400123456"), "not the node's overlay");
+        });
+        // Every goto has its label.
+        foreach (var target in lines.Where(l => l.Contains("goto ", StringComparison.Ordinal)).Select(l => l[(l.LastIndexOf("goto ", StringComparison.Ordinal) + 5)..]))
+        {
+            Assert.That(lines, Does.Contain(":" + target), target);
+        }
+        Assert.That(BootScriptRenderer.Render(Mac, NodeWith(NodeMode.Deploy), Image(CatalogImageStatus.Missing), "http://s"), Does.Contain("is not available").And.Not.Contain("sanhook"));
+    }
+
+    [Test]
+    public void DeployDone_UnhooksTheImage_AndBootsDrive80()
+    {
+        var script = BootScriptRenderer.BootLocalAfterDeploy(Mac);
+        Assert.That(script, Does.Contain("sanunhook --drive 0x81 || goto unhooked\n:unhooked\nsanboot --no-describe --drive 0x80 || exit"));
     }
 }

@@ -11,8 +11,9 @@ public class DeploymentStateMachinePropertyTests
         from claimed in Gen.Elements(Enum.GetValues<DeploymentState>().Select(s => (DeploymentState?)s).Append(null).ToArray())
         from firmware in Gen.Elements(true, false)
         from local in Gen.Elements(true, false)
+        from copy in Gen.Elements((double?)null, 0, 42.5, 100)
         select new DeploymentEvent(kind, kind is DeploymentEventKind.NodeReport or DeploymentEventKind.Manual ? claimed : null, IsBootFirmware: firmware,
-            HandsOffToLocalDisk: local && kind == DeploymentEventKind.BootScriptFetched);
+            HandsOffToLocalDisk: local && kind == DeploymentEventKind.BootScriptFetched, CopyPercent: kind == DeploymentEventKind.DiskRead ? copy : null);
 
     [Test]
     public void AnySequenceOfEvents_OnlyEverMakesAllowedMoves()
@@ -75,6 +76,20 @@ public class DeploymentStateMachinePropertyTests
     {
         var d = DeploymentStateMachine.Decide(current, new DeploymentEvent(DeploymentEventKind.BootScriptFetched, HandsOffToLocalDisk: true));
         Assert.That((d.Action, d.To), Is.EqualTo((action, (DeploymentState?)to)));
+    }
+
+    [TestCase(DeploymentState.Bootloader, TransitionAction.Move, DeploymentState.Copying)]
+    [TestCase(DeploymentState.Streaming, TransitionAction.Move, DeploymentState.Copying)]
+    [TestCase(DeploymentState.OsUp, TransitionAction.Move, DeploymentState.Copying)]
+    [TestCase(DeploymentState.Copying, TransitionAction.Stay, null)]
+    [TestCase(DeploymentState.Pxe, TransitionAction.Ignore, null)]
+    [TestCase(DeploymentState.Done, TransitionAction.Ignore, null)]
+    public void DiskReadWithACopyPercent_TheDeployCopiersReads_MovesToCopying(DeploymentState current, TransitionAction action, DeploymentState? to)
+    {
+        var d = DeploymentStateMachine.Decide(current, new DeploymentEvent(DeploymentEventKind.DiskRead, BytesStreamed: 512, CopyPercent: 1));
+        Assert.That((d.Action, d.To), Is.EqualTo((action, to)));
+        var plain = DeploymentStateMachine.Decide(DeploymentState.Bootloader, new DeploymentEvent(DeploymentEventKind.DiskRead, BytesStreamed: 512));
+        Assert.That(plain.To, Is.EqualTo(DeploymentState.Streaming), "stream mode's reads still mean streaming");
     }
 
     [Test]

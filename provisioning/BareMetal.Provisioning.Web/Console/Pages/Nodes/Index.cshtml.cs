@@ -22,7 +22,7 @@ public sealed class NodesModel(INodeRegistry nodes, IImageCatalog catalog, IDepl
     {
         NodeMode.None => "none: wait for an assignment",
         NodeMode.Stream => "stream: run from the image over the network",
-        NodeMode.Deploy => "deploy: copy to the local disk",
+        NodeMode.Deploy => "deploy: copy the image to the local disk, then boot it (BIOS)",
         NodeMode.Local => "local: boot the local disk",
         NodeMode.Devirt => "devirt (reserved)",
         _ => mode.ToString(),
