@@ -178,7 +178,7 @@ public sealed class ConsoleBrowserTests
         await page.GetByRole(AriaRole.Button, new() { Name = "Add node" }).ClickAsync();
         var node = page.Locator($"[data-mac='{Mac}']");
         await Assertions.Expect(node).ToContainTextAsync("rack1-node1");
-        await node.GetByLabel("Image").SelectOptionAsync("tiny");
+        await node.GetByLabel("Image", new() { Exact = true }).SelectOptionAsync("tiny");
         await node.GetByLabel("Mode").SelectOptionAsync("Stream");
         await node.GetByRole(AriaRole.Button, new() { Name = "Assign" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Status).First).ToContainTextAsync($"Node {Mac} now boots stream from tiny");
