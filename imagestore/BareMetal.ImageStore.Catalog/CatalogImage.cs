@@ -15,7 +15,10 @@ namespace BareMetal.ImageStore.Catalog;
 /// <param name="AllocatedSize">Bytes the host file system allocated for the file when imported.</param>
 /// <param name="FileSize">Length of the stored file in bytes (what was uploaded).</param>
 /// <param name="ClusterSize">Cluster, block or grain size; null for raw and ISO.</param>
-/// <param name="BackingChain">Backing files below this image, top first; empty for a standalone image.</param>
+/// <param name="BackingChain">
+/// Catalog images below this one, top first, as their <see cref="RelativePath"/> ("images/base.v1.qcow2");
+/// empty for a standalone image. Every link was a READY row when this one was imported.
+/// </param>
 /// <param name="OsLabel">Free text, e.g. "Debian 13".</param>
 /// <param name="Notes">Free text.</param>
 /// <param name="RelativePath">Path of the file relative to the data directory, '/'-separated ("images/debian.v3.qcow2").</param>

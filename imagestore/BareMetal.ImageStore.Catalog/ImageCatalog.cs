@@ -193,7 +193,7 @@ public sealed partial class ImageCatalog : IImageCatalog
         {
             var (bytes, sha) = await ReceiveAsync(content, length, request.Name, part, progress, cancellationToken);
             progress?.Report(new ImportProgress(ImportPhase.Verifying, bytes, length));
-            var facts = Verify(part, request.Name, bytes);
+            var facts = await VerifyAsync(part, request.Name, bytes, cancellationToken);
             progress?.Report(new ImportProgress(ImportPhase.Committing, bytes, length));
             var image = await CommitAsync(part, request, facts with { Sha256 = sha, FileSize = bytes }, cancellationToken);
             committed = true;
@@ -282,31 +282,108 @@ public sealed partial class ImageCatalog : IImageCatalog
     /// <summary>What the format reader says about a received file, before it is committed.</summary>
     private sealed record ImageFacts(ImageFormat Format, long VirtualSize, long AllocatedSize, int? ClusterSize, IReadOnlyList<string> BackingChain, string Sha256, long FileSize);
 
-    private static ImageFacts Verify(string part, string name, long bytes)
+    private async Task<ImageFacts> VerifyAsync(string part, string name, long bytes, CancellationToken cancellationToken)
     {
         RefuseDescriptorVmdk(part, name);
+        var top = VerifyLayer(part, name, name);
+        if (top.Details.BackingFile is null)
+        {
+            return new ImageFacts(top.Format, top.Length, top.Details.AllocatedSize, top.Details.ClusterSize, [], "", bytes);
+        }
+        var rows = (await ListAsync(null, cancellationToken)).ToDictionary(r => GetFullPath(r), StringComparer.Ordinal);
+        var chain = new List<string>();
+        var of = name;
+        var layer = top;
+        while (layer.Details.BackingFile is { } backing)
+        {
+            var baseImage = ResolveBacking(name, layer.Format, of, backing, rows);
+            if (chain.Contains(baseImage.RelativePath, StringComparer.Ordinal))
+            {
+                throw ChainError(name, layer.Format, $"backing chain loops back to {baseImage.RelativePath}");
+            }
+            // One layer is kept free for the node overlay the block service puts on top.
+            if (chain.Count + 2 >= ImageLimits.MaxChainDepth)
+            {
+                throw ChainError(name, layer.Format, $"backing chain deeper than {ImageLimits.MaxChainDepth - 2} layers");
+            }
+            if (layer.Details.BackingFormat is { } declared && declared != baseImage.Format)
+            {
+                throw ChainError(name, layer.Format,
+                    $"{of} names its backing file {backing} as {ImageFormatException.FormatName(declared)}, but {baseImage.ExportName} is {baseImage.FormatName}");
+            }
+            chain.Add(baseImage.RelativePath);
+            of = baseImage.ExportName;
+            layer = VerifyLayer(GetFullPath(baseImage), name, of);
+        }
+        return new ImageFacts(top.Format, top.Length, top.Details.AllocatedSize, top.Details.ClusterSize, chain, "", bytes);
+    }
+
+    /// <summary>
+    /// Finds the catalog image a backing name points at. The name is resolved against the images
+    /// directory, not the upload's own folder (data/images/.incoming, or wherever the imported file
+    /// was): the stored file will sit in data/images, where the formats library resolves relative names
+    /// against its own directory as qemu does. So "base.v1.qcow2" and an absolute path into data/images
+    /// both keep working after the move; anything else would break (or read someone else's file).
+    /// </summary>
+    private CatalogImage ResolveBacking(string name, ImageFormat format, string of, string backing, Dictionary<string, CatalogImage> rows)
+    {
+        if (backing.Contains('\0', StringComparison.Ordinal) || backing.Contains("://", StringComparison.Ordinal) || backing.StartsWith("json:", StringComparison.Ordinal))
+        {
+            throw ChainError(name, format, $"{of}: backing file '{Escape(backing)}' is not a local file");
+        }
+        var images = Path.GetFullPath(_options.ImagesDirectory);
+        var full = Path.GetFullPath(Path.IsPathRooted(backing) ? backing : Path.Combine(images, backing));
+        if (!string.Equals(Path.GetDirectoryName(full), images, StringComparison.Ordinal))
+        {
+            throw ChainError(name, format,
+                $"{of}: backing file '{Escape(backing)}' is outside the catalog ({full}); import the base first and rebase onto it (qemu-img rebase -u -b NAME.vN.EXT)");
+        }
+        if (!rows.TryGetValue(full, out var image))
+        {
+            throw ChainError(name, format, File.Exists(full)
+                ? $"{of}: backing file '{Escape(backing)}' is not a catalog image ({RelativePathOf(Path.GetFileName(full))} has no row)"
+                : $"{of}: backing file '{Escape(backing)}' not found in the catalog ({RelativePathOf(Path.GetFileName(full))})");
+        }
+        if (image.Status != CatalogImageStatus.Ready || !File.Exists(full))
+        {
+            throw ChainError(name, format, $"{of}: backing image {image.ExportName} is missing its file ({image.RelativePath})");
+        }
+        return image;
+    }
+
+    private static string Escape(string text) =>
+        text.Length > 200 ? string.Concat(text.AsSpan(0, 200), "...") : string.Concat(text.Select(c => char.IsControl(c) ? '?' : c));
+
+    private static ImageImportException ChainError(string name, ImageFormat format, string problem) =>
+        new(CatalogErrorKind.Invalid, $"{name}: {ImageFormatException.FormatName(format)}: {problem}", ImageError.BadBackingChain);
+
+    /// <summary>What one layer says about itself, after a structural check of that layer alone.</summary>
+    private sealed record LayerFacts(ImageFormat Format, long Length, ImageDetails Details);
+
+    /// <summary>
+    /// Opens one layer without its backing file (the chain is resolved by the catalog, see
+    /// <see cref="ResolveBacking"/>) and refuses it if corrupt; <paramref name="label"/> names the layer
+    /// in the message when it is a base rather than the upload.
+    /// </summary>
+    private static LayerFacts VerifyLayer(string path, string name, string label)
+    {
+        var prefix = label == name ? "" : $"{label}: ";
         try
         {
-            using var disk = DiskImage.Open(part, new OpenOptions { FollowBacking = false });
+            using var disk = DiskImage.Open(path, new OpenOptions { FollowBacking = false });
             var details = disk.Describe();
-            if (details.BackingFile is { } backing)
-            {
-                throw new ImageImportException(CatalogErrorKind.Invalid,
-                    $"{name}: {ImageFormatException.FormatName(disk.Format)}: has a backing file ({backing}); import a standalone image (baremetal image convert flattens it)",
-                    ImageError.BadBackingChain);
-            }
             var report = disk.Check();
             if (report.Corruptions > 0)
             {
                 throw new ImageImportException(CatalogErrorKind.Invalid,
-                    $"{name}: {ImageFormatException.FormatName(disk.Format)}: corrupt: {report.Findings.First(f => f.Severity == CheckSeverity.Corruption).Message}",
+                    $"{name}: {ImageFormatException.FormatName(disk.Format)}: {prefix}corrupt: {report.Findings.First(f => f.Severity == CheckSeverity.Corruption).Message}",
                     ImageError.BadHeader);
             }
-            return new ImageFacts(disk.Format, disk.Length, details.AllocatedSize, details.ClusterSize, [], "", bytes);
+            return new LayerFacts(disk.Format, disk.Length, details);
         }
         catch (ImageFormatException e)
         {
-            throw new ImageImportException(CatalogErrorKind.Invalid, $"{name}: {ImageFormatException.FormatName(e.Format)}: {e.Problem}", e.Reason, e);
+            throw new ImageImportException(CatalogErrorKind.Invalid, $"{name}: {ImageFormatException.FormatName(e.Format)}: {prefix}{e.Problem}", e.Reason, e);
         }
     }
 
@@ -365,6 +442,16 @@ public sealed partial class ImageCatalog : IImageCatalog
                 "INSERT INTO image_versions (name, last_version) VALUES (@n, @floor) ON CONFLICT (name) DO UPDATE SET last_version = " +
                 "CASE WHEN image_versions.last_version + 1 > @floor THEN image_versions.last_version + 1 ELSE @floor END RETURNING last_version",
                 cancellationToken, ("@n", request.Name), ("@floor", floor)) ?? throw new InvalidOperationException("version counter returned nothing")));
+            foreach (var link in facts.BackingChain)
+            {
+                // Locked until commit, so a delete of the base cannot slip in between the check and the insert.
+                var below = await s.ScalarInt64Async($"SELECT id FROM images WHERE path = @p AND status = 0{s.Dialect.ForUpdate}", cancellationToken, ("@p", link));
+                if (below is null)
+                {
+                    throw new ImageImportException(CatalogErrorKind.Conflict,
+                        $"{request.Name}: {ImageFormatException.FormatName(facts.Format)}: backing image {link} was deleted during the import", ImageError.BadBackingChain);
+                }
+            }
             var fileName = $"{ImageNames.Versioned(request.Name, version)}.{Extension(facts.Format)}";
             var relative = RelativePathOf(fileName);
             var full = Path.Combine(_options.ImagesDirectory, fileName);
@@ -447,6 +534,14 @@ public sealed partial class ImageCatalog : IImageCatalog
                 {
                     throw new ImageInUseException(name, version, users);
                 }
+            }
+            var doomedPaths = doomed.Select(d => d.RelativePath).ToHashSet(StringComparer.Ordinal);
+            var layered = (await s.QueryAsync($"SELECT {Columns} FROM images", ReadImage, cancellationToken))
+                .Where(i => !doomedPaths.Contains(i.RelativePath) && i.BackingChain.Any(doomedPaths.Contains))
+                .Select(i => i.ExportName).Order(StringComparer.Ordinal).ToList();
+            if (layered.Count > 0)
+            {
+                throw new ImageHasLayersException(name, version, layered);
             }
             foreach (var image in doomed)
             {

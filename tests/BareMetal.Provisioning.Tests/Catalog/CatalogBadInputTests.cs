@@ -41,13 +41,13 @@ public class CatalogBadInputTests(StoreBackend backend) : StoreTestBase(backend)
     }
 
     [Test]
-    public async Task Import_ImageWithBackingFile_IsRefused()
+    public async Task Import_ImageWithBackingFileOutsideTheCatalog_IsRefused()
     {
         var baseFile = RawFile("base.img", 1 << 20);
         var src = Path.Combine(DataDir, "src", "overlay.qcow2");
         Qcow2Writer.Create(src, 1 << 20, backingFile: baseFile, backingFormat: ImageFormat.Raw).Dispose();
         var e = Assert.ThrowsAsync<ImageImportException>(() => Db.Catalog.ImportFileAsync(src, new ImageImportRequest("ovl")));
-        Assert.That(e!.Message, Does.Contain("backing file").And.StartWith("ovl: qcow2: "));
+        Assert.That(e!.Message, Does.Contain("is outside the catalog").And.StartWith("ovl: qcow2: "));
         await AssertNothingLeftAsync();
     }
 

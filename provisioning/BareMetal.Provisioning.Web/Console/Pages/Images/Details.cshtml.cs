@@ -12,6 +12,12 @@ public sealed class ImageDetailsModel(IImageCatalog catalog, INodeRegistry nodes
     public CatalogImage Image { get; private set; } = null!;
     public IReadOnlyList<CatalogImage> Versions { get; private set; } = [];
     public IReadOnlyList<string> UsedBy { get; private set; } = [];
+
+    /// <summary>The backing chain, top first: each link's catalog path and its row (null if the row is gone).</summary>
+    public IReadOnlyList<(string Path, CatalogImage? Image)> Chain { get; private set; } = [];
+
+    /// <summary>Images that have this one in their chain (a delete is refused while there are any).</summary>
+    public IReadOnlyList<CatalogImage> Layers { get; private set; } = [];
     public string? MapSvg { get; private set; }
     public string? MapSummary { get; private set; }
     public string? MapError { get; private set; }
@@ -75,6 +81,10 @@ public sealed class ImageDetailsModel(IImageCatalog catalog, INodeRegistry nodes
         }
         Image = image;
         Versions = await catalog.ListAsync(name, cancellationToken);
+        var all = await catalog.ListAsync(null, cancellationToken);
+        var byPath = all.ToDictionary(r => r.RelativePath, StringComparer.Ordinal);
+        Chain = [.. image.BackingChain.Select(p => (p, byPath.GetValueOrDefault(p)))];
+        Layers = [.. all.Where(r => r.BackingChain.Contains(image.RelativePath, StringComparer.Ordinal))];
         UsedBy = [.. (await nodes.ListAsync(cancellationToken))
             .Where(n => n.IsAssigned && n.ImageName == image.Name && (n.ImageVersion is null ? image.Version == Versions.Max(v => v.Version) : n.ImageVersion == image.Version))
             .Select(n => n.Hostname is null ? n.Mac : $"{n.Hostname} ({n.Mac})")];
