@@ -9,9 +9,8 @@
 # lock-step transfer waits on two wake-ups per block, and on this VM those vary by +-15% from minute to
 # minute: interleaving and the median keep such phases from deciding a row. Every download is compared
 # with its source; a failed or wrong download counts as a failure, not as a time.
-# Our server runs from tests/BareMetal.Benchmarks (`tftp-serve`: the TftpServer alone, as `./baremetal serve --tftp`
-# runs it without the rest of the server); it is started with DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 and
-# DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 (see pxe/README.md).
+# Our server is the product, `./baremetal serve` with the bench's folder as its TFTP root (OURS=host runs
+# the TftpServer alone, from tests/BareMetal.Benchmarks, as earlier sessions measured it; see tftp-common.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -197,10 +197,14 @@ public sealed class TftpServer : IAsyncDisposable
 
     internal void ReleaseThread() => Interlocked.Decrement(ref _threaded);
 
-    /// <summary>Claims one of the <see cref="TftpServerOptions.MaxSpinning"/> slots for one wait; false when all are taken.</summary>
+    /// <summary>
+    /// Claims one of the <see cref="TftpServerOptions.MaxSpinning"/> slots for one wait; false when all are taken,
+    /// or when more transfers run than may spin: then the cores are busy serving (and the clients need them), so
+    /// a poll would take CPU from work rather than use an idle core.
+    /// </summary>
     internal bool TryTakeSpinner()
     {
-        if (SpinTicks == 0)
+        if (SpinTicks == 0 || _active.Count > _options.MaxSpinning)
         {
             return false;
         }

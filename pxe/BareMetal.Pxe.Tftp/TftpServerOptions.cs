@@ -43,7 +43,8 @@ public sealed record TftpServerOptions
 
     /// <summary>
     /// Transfers that may poll at the same moment; the others sleep at once. One core is always left to the
-    /// clients and the rest of the server, so a one-core machine never polls.
+    /// clients and the rest of the server, so a one-core machine never polls; and while more transfers than
+    /// this run at once, none polls (the cores have work: 50 concurrent clients gained nothing from it).
     /// </summary>
     public int MaxSpinning { get; init; } = Math.Max(0, Environment.ProcessorCount - 1);
 

@@ -5,8 +5,8 @@ namespace BareMetal.Benchmarks;
 
 /// <summary>
 /// `dotnet run -c Release --project tests/BareMetal.Benchmarks -- tftp-serve ROOT 127.0.0.1:PORT`:
-/// our TFTP server in the foreground, for bench/tftp-vs-peers.sh, until `./baremetal serve --tftp`
-/// does the same. Prints "listening ENDPOINT" once bound; stops on SIGTERM/SIGINT and prints counters.
+/// the TftpServer alone in the foreground (`OURS=host bench/tftp-vs-peers.sh`; by default the bench runs
+/// `./baremetal serve`), with its knobs as arguments for experiments. Prints "listening ENDPOINT" once bound; stops on SIGTERM/SIGINT and prints counters.
 /// </summary>
 public static class TftpServeHost
 {
@@ -14,7 +14,7 @@ public static class TftpServeHost
     {
         if (args.Length < 3 || !IPEndPoint.TryParse(args[2], out var endpoint))
         {
-            await Console.Error.WriteLineAsync("usage: tftp-serve ROOT ADDRESS:PORT [max-window [threaded-transfers]]");
+            await Console.Error.WriteLineAsync("usage: tftp-serve ROOT ADDRESS:PORT [max-window [threaded-transfers [spin-microseconds]]]");
             return 2;
         }
         var options = new TftpServerOptions
@@ -22,6 +22,7 @@ public static class TftpServeHost
             Root = args[1],
             MaxWindowSize = args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 64,
             ThreadedTransfers = args.Length > 4 ? int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture) : new TftpServerOptions().ThreadedTransfers,
+            SpinBeforeReceive = args.Length > 5 ? TimeSpan.FromMicroseconds(int.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture)) : new TftpServerOptions().SpinBeforeReceive,
             Log = line => Console.Error.WriteLine(line),
         };
         using var stop = new CancellationTokenSource();

@@ -158,6 +158,26 @@ public class TftpServerTests
     }
 
     [Test]
+    public async Task WhileMoreTransfersRunThanMaySpin_NoneSpins()
+    {
+        // Transfer A waits for an ACK that never comes (its client only asked); transfer B then runs lock-step.
+        // With MaxSpinning 1 and two transfers running, B must sleep in recv at every wait: with a 1 ms poll it
+        // would otherwise catch nearly every ACK of this in-process client.
+        var options = new TftpServerOptions { ThreadedTransfers = 2, MaxSpinning = 1, SpinBeforeReceive = TimeSpan.FromMilliseconds(1) };
+        await using var server = new TftpServer(options, new FailingProvider(100_000, long.MaxValue));
+        await server.StartAsync(new IPEndPoint(IPAddress.Loopback, 0));
+        using var silent = new RawTftpClient();
+        silent.Request(server.LocalEndPoint!, "a", new TftpOption("blksize", "1000"));
+        Assert.That(silent.Receive(TimeSpan.FromSeconds(5)), Is.Not.Null, "no OACK for A");
+        using var client = new RawTftpClient();
+        Assert.That(client.Get(server.LocalEndPoint!, "b", new TftpOption("blksize", "1000")).Content, Has.Length.EqualTo(100_000));
+        var c = server.Counters;
+        Assert.That(c.SpinsCaught, Is.Zero, $"{c}");
+        // A alone may have polled once for its ACK before B started.
+        Assert.That(c.SpinsInVain, Is.LessThanOrEqualTo(1), $"{c}");
+    }
+
+    [Test]
     public async Task SlowClient_MakesTheTransferBackOff_InsteadOfSpinningForEveryBlock()
     {
         // A 1 ns spin ends before any ACK can come back: each try is in vain and the transfer backs off. Of the
