@@ -46,6 +46,9 @@ public sealed class TftpServer : IAsyncDisposable
     private int _disposed;
     private int _threaded;
     private int _spinning;
+
+    /// <summary>Transfers in <see cref="_active"/>, kept apart: ConcurrentDictionary.Count takes every lock, and each wait asks.</summary>
+    private int _running;
     private long _spinsCaught, _spinsInVain;
 
     /// <summary>Serves <see cref="TftpServerOptions.Root"/> through a jailed <see cref="RootDirectoryProvider"/>.</summary>
@@ -179,21 +182,7 @@ public sealed class TftpServer : IAsyncDisposable
     }
 
     /// <summary>Claims one of the <see cref="TftpServerOptions.ThreadedTransfers"/> slots; false when all are taken.</summary>
-    internal bool TryTakeThread()
-    {
-        while (true)
-        {
-            var n = Volatile.Read(ref _threaded);
-            if (n >= _options.ThreadedTransfers)
-            {
-                return false;
-            }
-            if (Interlocked.CompareExchange(ref _threaded, n + 1, n) == n)
-            {
-                return true;
-            }
-        }
-    }
+    internal bool TryTakeThread() => TryTakeSlot(ref _threaded, _options.ThreadedTransfers);
 
     internal void ReleaseThread() => Interlocked.Decrement(ref _threaded);
 
@@ -202,20 +191,20 @@ public sealed class TftpServer : IAsyncDisposable
     /// or when more transfers run than may spin: then the cores are busy serving (and the clients need them), so
     /// a poll would take CPU from work rather than use an idle core.
     /// </summary>
-    internal bool TryTakeSpinner()
+    internal bool TryTakeSpinner() =>
+        SpinTicks != 0 && Volatile.Read(ref _running) <= _options.MaxSpinning && TryTakeSlot(ref _spinning, _options.MaxSpinning);
+
+    /// <summary>Adds one to <paramref name="taken"/> unless it has reached <paramref name="limit"/>.</summary>
+    private static bool TryTakeSlot(ref int taken, int limit)
     {
-        if (SpinTicks == 0 || _active.Count > _options.MaxSpinning)
-        {
-            return false;
-        }
         while (true)
         {
-            var n = Volatile.Read(ref _spinning);
-            if (n >= _options.MaxSpinning)
+            var n = Volatile.Read(ref taken);
+            if (n >= limit)
             {
                 return false;
             }
-            if (Interlocked.CompareExchange(ref _spinning, n + 1, n) == n)
+            if (Interlocked.CompareExchange(ref taken, n + 1, n) == n)
             {
                 return true;
             }
@@ -242,7 +231,10 @@ public sealed class TftpServer : IAsyncDisposable
 
     internal void OnEnded(TftpTransfer t)
     {
-        _active.TryRemove(t, out _);
+        if (_active.TryRemove(t, out _))
+        {
+            Interlocked.Decrement(ref _running);
+        }
         var s = t.Session;
         Interlocked.Add(ref _retransmissions, s.Retransmissions);
         var outcome = s.State switch
@@ -359,6 +351,7 @@ public sealed class TftpServer : IAsyncDisposable
         }
         var transfer = new TftpTransfer(this, request, client, local);
         _active.TryAdd(transfer, 0);
+        Interlocked.Increment(ref _running);
         try
         {
             transfer.Start();
