@@ -112,6 +112,18 @@ internal sealed class ApiHost : IAsyncDisposable
     }
 
     /// <summary>Uploads bytes as an image through the API; returns the response.</summary>
+    /// <summary>Asserts the status (with the body in the message) and returns the response's JSON; disposes the response.</summary>
+    public static async Task<JsonElement> JsonAsync(HttpResponseMessage r, HttpStatusCode expected)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        using (r)
+        {
+            var text = await r.Content.ReadAsStringAsync();
+            Assert.That(r.StatusCode, Is.EqualTo(expected), text);
+            return JsonDocument.Parse(text).RootElement.Clone();
+        }
+    }
+
     public static async Task<HttpResponseMessage> UploadAsync(HttpClient client, string query, byte[] bytes, string contentType = "application/octet-stream")
     {
         using var content = new ByteArrayContent(bytes);

@@ -32,16 +32,6 @@ public sealed class ImageChainTests(StoreBackend backend)
         await _host.DisposeAsync();
     }
 
-    private static async Task<JsonElement> JsonAsync(HttpResponseMessage r, HttpStatusCode expected)
-    {
-        using (r)
-        {
-            var text = await r.Content.ReadAsStringAsync();
-            Assert.That(r.StatusCode, Is.EqualTo(expected), text);
-            return JsonDocument.Parse(text).RootElement.Clone();
-        }
-    }
-
     /// <summary>Uploads a qcow2 base (first 1 MiB 0x11) as <paramref name="name"/>, then a delta on it (64 KiB of 0x22 at 64 KiB).</summary>
     private async Task<JsonElement> UploadPairAsync(string name)
     {
@@ -52,14 +42,14 @@ public sealed class ImageChainTests(StoreBackend backend)
         {
             disk.Write(0, Fill(1 << 20, 0x11));
         }
-        await JsonAsync(await ApiHost.UploadAsync(_client, $"?name={name}", File.ReadAllBytes(basePath)), HttpStatusCode.Created);
+        await ApiHost.JsonAsync(await ApiHost.UploadAsync(_client, $"?name={name}", File.ReadAllBytes(basePath)), HttpStatusCode.Created);
         // The writer opens its backing file, so the delta is made next to a copy named as in the catalog.
         var deltaPath = Path.Combine(dir, "delta.qcow2");
         using (var disk = Qcow2Writer.Create(deltaPath, Size, backingFile: $"{name}.v1.qcow2", backingFormat: ImageFormat.Qcow2))
         {
             disk.Write(64 << 10, Fill(64 << 10, 0x22));
         }
-        return await JsonAsync(await ApiHost.UploadAsync(_client, $"?name={name}-delta", File.ReadAllBytes(deltaPath)), HttpStatusCode.Created);
+        return await ApiHost.JsonAsync(await ApiHost.UploadAsync(_client, $"?name={name}-delta", File.ReadAllBytes(deltaPath)), HttpStatusCode.Created);
     }
 
     private static byte[] Fill(int length, byte value)
@@ -74,7 +64,7 @@ public sealed class ImageChainTests(StoreBackend backend)
     {
         var created = await UploadPairAsync("apibase");
         Assert.That(created.GetProperty("backingChain").EnumerateArray().Select(e => e.GetString()), Is.EqualTo(new[] { "images/apibase.v1.qcow2" }));
-        var got = await JsonAsync(await _client.GetAsync("/api/v1/images/apibase-delta"), HttpStatusCode.OK);
+        var got = await ApiHost.JsonAsync(await _client.GetAsync("/api/v1/images/apibase-delta"), HttpStatusCode.OK);
         Assert.That(got.GetProperty("backingChain").GetArrayLength(), Is.EqualTo(1));
 
         await Problem.AssertAsync(await _client.DeleteAsync("/api/v1/images/apibase?version=1"), HttpStatusCode.Conflict, "backing file of 1 image(s): apibase-delta.v1");

@@ -29,27 +29,17 @@ public sealed class NodeApiTests(StoreBackend backend)
         await _host.DisposeAsync();
     }
 
-    private static async Task<JsonElement> JsonAsync(HttpResponseMessage r, HttpStatusCode expected)
-    {
-        using (r)
-        {
-            var text = await r.Content.ReadAsStringAsync();
-            Assert.That(r.StatusCode, Is.EqualTo(expected), text);
-            return JsonDocument.Parse(text).RootElement.Clone();
-        }
-    }
-
     [Test]
     public async Task UnknownNode_FetchingItsScript_IsRegistered_ThenStreamsWhenAssigned_AndReportsProgress()
     {
         using var anon = _host.Anonymous();
         var script = await anon.GetStringAsync("/boot/52-54-00-AA-BB-01.ipxe");
         Assert.That(script, Does.StartWith("#!ipxe").And.Contain("52:54:00:aa:bb:01 is not assigned yet"));
-        var node = await JsonAsync(await _client.GetAsync("/api/v1/nodes/52:54:00:aa:bb:01"), HttpStatusCode.OK);
+        var node = await ApiHost.JsonAsync(await _client.GetAsync("/api/v1/nodes/52:54:00:aa:bb:01"), HttpStatusCode.OK);
         Assert.That(node.GetProperty("addedByHand").GetBoolean(), Is.False);
         Assert.That(node.GetProperty("state").GetString(), Is.EqualTo("bootloader"));
 
-        var assigned = await JsonAsync(await _client.PutAsJsonAsync("/api/v1/nodes/525400aabb01/assignment", new { image = "tiny", mode = "stream" }), HttpStatusCode.OK);
+        var assigned = await ApiHost.JsonAsync(await _client.PutAsJsonAsync("/api/v1/nodes/525400aabb01/assignment", new { image = "tiny", mode = "stream" }), HttpStatusCode.OK);
         Assert.That(assigned.GetProperty("image").GetString(), Is.EqualTo("tiny"));
         Assert.That(assigned.GetProperty("mode").GetString(), Is.EqualTo("stream"));
 
@@ -65,7 +55,7 @@ public sealed class NodeApiTests(StoreBackend backend)
             Assert.That(await read.Content.ReadAsByteArrayAsync(), Is.EqualTo(Enumerable.Repeat((byte)'A', 4096).ToArray()));
         }
         Assert.That(await _host.Server.PumpProgressAsync(), Is.EqualTo(1));
-        var deployments = await JsonAsync(await _client.GetAsync("/api/v1/deployments/52:54:00:aa:bb:01"), HttpStatusCode.OK);
+        var deployments = await ApiHost.JsonAsync(await _client.GetAsync("/api/v1/deployments/52:54:00:aa:bb:01"), HttpStatusCode.OK);
         var current = deployments[0];
         Assert.That(current.GetProperty("state").GetString(), Is.EqualTo("streaming"));
         Assert.That(current.GetProperty("progress").GetProperty("bytesStreamed").GetInt64(), Is.EqualTo(4096));
@@ -73,28 +63,28 @@ public sealed class NodeApiTests(StoreBackend backend)
         Assert.That(await _host.Server.PumpProgressAsync(), Is.EqualTo(0), "no new reads, no new event");
 
         // The node's OS reports in, unauthenticated.
-        var reported = await JsonAsync(await anon.PostAsJsonAsync("/api/v1/nodes/52:54:00:aa:bb:01/events", new { @event = "os-up", detail = "login prompt" }), HttpStatusCode.Accepted);
+        var reported = await ApiHost.JsonAsync(await anon.PostAsJsonAsync("/api/v1/nodes/52:54:00:aa:bb:01/events", new { @event = "os-up", detail = "login prompt" }), HttpStatusCode.Accepted);
         Assert.That(reported.GetProperty("state").GetString(), Is.EqualTo("os-up"));
-        var all = await JsonAsync(await _client.GetAsync("/api/v1/deployments"), HttpStatusCode.OK);
+        var all = await ApiHost.JsonAsync(await _client.GetAsync("/api/v1/deployments"), HttpStatusCode.OK);
         Assert.That(all.EnumerateArray().Any(d => d.GetProperty("mac").GetString() == "52:54:00:aa:bb:01" && d.GetProperty("state").GetString() == "os-up"));
 
         // Reset throws the overlay away.
-        var reset = await JsonAsync(await _client.PostAsync("/api/v1/nodes/52:54:00:aa:bb:01/reset", null), HttpStatusCode.OK);
+        var reset = await ApiHost.JsonAsync(await _client.PostAsync("/api/v1/nodes/52:54:00:aa:bb:01/reset", null), HttpStatusCode.OK);
         Assert.That(reset.GetProperty("overlaysRemoved").GetInt32(), Is.EqualTo(1));
         Assert.That(Directory.GetFiles(Path.Combine(_host.DataDirectory, "overlays"), "*525400aabb01*"), Is.Empty);
 
-        var unassigned = await JsonAsync(await _client.DeleteAsync("/api/v1/nodes/52:54:00:aa:bb:01/assignment"), HttpStatusCode.OK);
+        var unassigned = await ApiHost.JsonAsync(await _client.DeleteAsync("/api/v1/nodes/52:54:00:aa:bb:01/assignment"), HttpStatusCode.OK);
         Assert.That(unassigned.GetProperty("mode").GetString(), Is.EqualTo("none"));
     }
 
     [Test]
     public async Task AddByHand_List_Delete()
     {
-        var added = await JsonAsync(await _client.PostAsJsonAsync("/api/v1/nodes", new { mac = "52-54-00-00-00-AA", hostname = "rack1-n1", architecture = "EfiX64" }), HttpStatusCode.Created);
+        var added = await ApiHost.JsonAsync(await _client.PostAsJsonAsync("/api/v1/nodes", new { mac = "52-54-00-00-00-AA", hostname = "rack1-n1", architecture = "EfiX64" }), HttpStatusCode.Created);
         Assert.That(added.GetProperty("mac").GetString(), Is.EqualTo("52:54:00:00:00:aa"));
         Assert.That(added.GetProperty("addedByHand").GetBoolean(), Is.True);
         await Problem.AssertAsync(await _client.PostAsJsonAsync("/api/v1/nodes", new { mac = "52:54:00:00:00:aa" }), HttpStatusCode.Conflict);
-        var list = await JsonAsync(await _client.GetAsync("/api/v1/nodes"), HttpStatusCode.OK);
+        var list = await ApiHost.JsonAsync(await _client.GetAsync("/api/v1/nodes"), HttpStatusCode.OK);
         Assert.That(list.EnumerateArray().Any(n => n.GetProperty("hostname").GetString() == "rack1-n1"));
         using (var del = await _client.DeleteAsync("/api/v1/nodes/52:54:00:00:00:aa"))
         {
@@ -161,11 +151,11 @@ public sealed class NodeApiTests(StoreBackend backend)
     {
         using var anon = _host.Anonymous();
         await anon.GetStringAsync("/boot/52:54:00:aa:bb:03.ipxe");
-        await JsonAsync(await _client.PutAsJsonAsync("/api/v1/nodes/52:54:00:aa:bb:03/assignment", new { image = "tiny", mode = "local" }), HttpStatusCode.OK);
+        await ApiHost.JsonAsync(await _client.PutAsJsonAsync("/api/v1/nodes/52:54:00:aa:bb:03/assignment", new { image = "tiny", mode = "local" }), HttpStatusCode.OK);
 
         var script = await anon.GetStringAsync("/boot/52:54:00:aa:bb:03.ipxe");
         Assert.That(script, Does.Contain("sanboot --no-describe --drive 0x80"));
-        var deployments = await JsonAsync(await _client.GetAsync("/api/v1/deployments/52:54:00:aa:bb:03"), HttpStatusCode.OK);
+        var deployments = await ApiHost.JsonAsync(await _client.GetAsync("/api/v1/deployments/52:54:00:aa:bb:03"), HttpStatusCode.OK);
         var current = deployments[0];
         Assert.Multiple(() =>
         {
@@ -178,7 +168,7 @@ public sealed class NodeApiTests(StoreBackend backend)
 
         // Its next boot is a new deployment that ends the same way.
         await anon.GetStringAsync("/boot/52:54:00:aa:bb:03.ipxe");
-        deployments = await JsonAsync(await _client.GetAsync("/api/v1/deployments/52:54:00:aa:bb:03"), HttpStatusCode.OK);
+        deployments = await ApiHost.JsonAsync(await _client.GetAsync("/api/v1/deployments/52:54:00:aa:bb:03"), HttpStatusCode.OK);
         Assert.That(deployments.EnumerateArray().Select(d => d.GetProperty("state").GetString()), Is.EqualTo(new[] { "done", "done" }));
     }
 
@@ -187,8 +177,8 @@ public sealed class NodeApiTests(StoreBackend backend)
     {
         using var anon = _host.Anonymous();
         await anon.GetStringAsync("/boot/52:54:00:aa:bb:04.ipxe");
-        await JsonAsync(await _client.PutAsJsonAsync("/api/v1/nodes/52:54:00:aa:bb:04/assignment", new { image = "tiny", mode = "stream" }), HttpStatusCode.OK);
-        await JsonAsync(await _client.PutAsJsonAsync("/api/v1/settings", new Dictionary<string, string> { ["boot.stream.protocol"] = "iscsi" }), HttpStatusCode.OK);
+        await ApiHost.JsonAsync(await _client.PutAsJsonAsync("/api/v1/nodes/52:54:00:aa:bb:04/assignment", new { image = "tiny", mode = "stream" }), HttpStatusCode.OK);
+        await ApiHost.JsonAsync(await _client.PutAsJsonAsync("/api/v1/settings", new Dictionary<string, string> { ["boot.stream.protocol"] = "iscsi" }), HttpStatusCode.OK);
         try
         {
             var script = await anon.GetStringAsync("/boot/52:54:00:aa:bb:04.ipxe");
@@ -197,7 +187,7 @@ public sealed class NodeApiTests(StoreBackend backend)
         }
         finally
         {
-            await JsonAsync(await _client.PutAsJsonAsync("/api/v1/settings", new Dictionary<string, string> { ["boot.stream.protocol"] = "http" }), HttpStatusCode.OK);
+            await ApiHost.JsonAsync(await _client.PutAsJsonAsync("/api/v1/settings", new Dictionary<string, string> { ["boot.stream.protocol"] = "http" }), HttpStatusCode.OK);
         }
         Assert.That(await anon.GetStringAsync("/boot/52:54:00:aa:bb:04.ipxe"), Does.Contain("sanboot --no-describe http://"));
     }
@@ -211,10 +201,10 @@ public sealed class NodeApiTests(StoreBackend backend)
         {
             Assert.That(r.StatusCode, Is.EqualTo(HttpStatusCode.Created));
         }
-        await JsonAsync(await client.PutAsJsonAsync("/api/v1/settings", new Dictionary<string, string> { ["boot.stream.protocol"] = "iscsi" }), HttpStatusCode.OK);
+        await ApiHost.JsonAsync(await client.PutAsJsonAsync("/api/v1/settings", new Dictionary<string, string> { ["boot.stream.protocol"] = "iscsi" }), HttpStatusCode.OK);
         using var anon = host.Anonymous();
         await anon.GetStringAsync("/boot/52:54:00:aa:bb:05.ipxe");
-        await JsonAsync(await client.PutAsJsonAsync("/api/v1/nodes/52:54:00:aa:bb:05/assignment", new { image = "tiny", mode = "stream" }), HttpStatusCode.OK);
+        await ApiHost.JsonAsync(await client.PutAsJsonAsync("/api/v1/nodes/52:54:00:aa:bb:05/assignment", new { image = "tiny", mode = "stream" }), HttpStatusCode.OK);
         var script = await anon.GetStringAsync("/boot/52:54:00:aa:bb:05.ipxe");
         var port = host.Server.Endpoints.Single(e => e.StartsWith("iscsi", StringComparison.Ordinal)).Split(':')[2].Split('/')[0];
         Assert.That(port, Is.Not.EqualTo("0"));
@@ -279,16 +269,16 @@ public sealed class NodeApiTests(StoreBackend backend)
     [Test]
     public async Task Settings_GetPut_AndBadInput()
     {
-        var put = await JsonAsync(await _client.PutAsJsonAsync("/api/v1/settings", new Dictionary<string, string> { ["dhcp.mode"] = "proxy", ["boot.file.bios"] = "undionly.kpxe" }), HttpStatusCode.OK);
+        var put = await ApiHost.JsonAsync(await _client.PutAsJsonAsync("/api/v1/settings", new Dictionary<string, string> { ["dhcp.mode"] = "proxy", ["boot.file.bios"] = "undionly.kpxe" }), HttpStatusCode.OK);
         Assert.That(put.GetProperty("dhcp.mode").GetString(), Is.EqualTo("proxy"));
-        var get = await JsonAsync(await _client.GetAsync("/api/v1/settings"), HttpStatusCode.OK);
+        var get = await ApiHost.JsonAsync(await _client.GetAsync("/api/v1/settings"), HttpStatusCode.OK);
         Assert.That(get.GetProperty("boot.file.bios").GetString(), Is.EqualTo("undionly.kpxe"));
         await Problem.AssertAsync(await _client.PutAsJsonAsync("/api/v1/settings", new Dictionary<string, string> { ["dhcp.mode"] = "sometimes" }), HttpStatusCode.BadRequest, "dhcp.mode");
         await Problem.AssertAsync(await _client.PutAsJsonAsync("/api/v1/settings", new Dictionary<string, string> { ["boot.file.bios"] = "../../etc/shadow" }), HttpStatusCode.BadRequest);
         await Problem.AssertAsync(await _client.PutAsJsonAsync("/api/v1/settings", new Dictionary<string, string> { ["Bad Key"] = "x" }), HttpStatusCode.BadRequest, "key");
         using var wrong = new StringContent("{\"dhcp.mode\": 5}", Encoding.UTF8, "application/json");
         await Problem.AssertAsync(await _client.PutAsync("/api/v1/settings", wrong), HttpStatusCode.BadRequest);
-        var after = await JsonAsync(await _client.GetAsync("/api/v1/settings"), HttpStatusCode.OK);
+        var after = await ApiHost.JsonAsync(await _client.GetAsync("/api/v1/settings"), HttpStatusCode.OK);
         Assert.That(after.GetProperty("dhcp.mode").GetString(), Is.EqualTo("proxy"), "a refused PUT changes nothing");
     }
 }
