@@ -15,7 +15,8 @@ namespace BareMetal.Provisioning.Web;
 /// whose DHCP answer is a URL such as <c>http://server:8080/boot/ipxe.efi</c>. EDK2's HTTP boot asks with
 /// HEAD first to learn the size (OVMF printed "405 Method Not Allowed ... Could not retrieve NBP file size"
 /// when only GET was mapped), so both methods answer, with Content-Length. <c>deploy-copier.0</c> is the
-/// generated deploy copier (<see cref="DeployCopier"/>), whatever data/tftp holds.
+/// generated deploy copier (<see cref="DeployCopier"/>), and <c>deploy-copier.efi</c> and <c>local-boot.efi</c>
+/// its UEFI twin (<see cref="DeployCopierEfi"/>), whatever data/tftp holds.
 /// </summary>
 internal static class BootFileRoutes
 {
@@ -50,6 +51,24 @@ internal static class BootFileRoutes
                     return Results.Problem(statusCode: 400, title: "Bad image size", detail: $"bytes is the image's size, 0..{DeployCopier.MaxImageBytes}");
                 }
                 return Results.Bytes(DeployCopier.For(bytes), "application/octet-stream");
+            }
+            if (file == DeployCopierEfi.FileName)
+            {
+                // The UEFI copier, the same way: copy mode, told the image's size.
+                var size = ctx.Request.Query["bytes"].ToString();
+                if (size.Length == 0)
+                {
+                    return Results.Bytes(DeployCopierEfi.For(0), "application/octet-stream");
+                }
+                if (!long.TryParse(size, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var bytes))
+                {
+                    return Results.Problem(statusCode: 400, title: "Bad image size", detail: $"bytes is the image's size, 0..{long.MaxValue}");
+                }
+                return Results.Bytes(DeployCopierEfi.For(bytes), "application/octet-stream");
+            }
+            if (file == DeployCopierEfi.BootFileName)
+            {
+                return Results.Bytes(DeployCopierEfi.ForBootLocal(), "application/octet-stream");
             }
             var client = new IPEndPoint(ctx.Connection.RemoteIpAddress ?? IPAddress.None, ctx.Connection.RemotePort);
             var opened = files.Open(new TftpFileRequest(file, client, TftpMode.Octet));

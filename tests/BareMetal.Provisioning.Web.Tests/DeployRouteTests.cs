@@ -71,6 +71,15 @@ public sealed class DeployRouteTests
         Assert.That(await anon.GetByteArrayAsync($"/boot/{DeployCopier.FileName}"), Is.EqualTo(DeployCopier.Bytes.ToArray()));
         await Problem.AssertAsync(await anon.GetAsync($"/boot/{DeployCopier.FileName}?bytes=-1"), HttpStatusCode.BadRequest, "bytes");
         await Problem.AssertAsync(await anon.GetAsync($"/boot/{DeployCopier.FileName}?bytes=lots"), HttpStatusCode.BadRequest, "bytes");
+
+        // UEFI: the EFI application, copy mode told the size, or boot mode.
+        Assert.That(script, Does.Contain($"/boot/{DeployCopierEfi.FileName}?bytes={2 << 20} || goto copy_failed"));
+        var efi = await anon.GetByteArrayAsync($"/boot/{DeployCopierEfi.FileName}?bytes={2 << 20}");
+        Assert.That(efi, Is.EqualTo(DeployCopierEfi.For(2 << 20)));
+        Assert.That(BinaryPrimitives.ReadInt64LittleEndian(efi.AsSpan(DeployCopierEfi.ImageBytesOffset)), Is.EqualTo(2 << 20));
+        Assert.That(await anon.GetByteArrayAsync($"/boot/{DeployCopierEfi.BootFileName}"), Is.EqualTo(DeployCopierEfi.ForBootLocal()));
+        await Problem.AssertAsync(await anon.GetAsync($"/boot/{DeployCopierEfi.FileName}?bytes=-1"), HttpStatusCode.BadRequest, "bytes");
+        await Problem.AssertAsync(await anon.GetAsync($"/boot/{DeployCopierEfi.FileName}?bytes=99999999999999999999"), HttpStatusCode.BadRequest, "bytes");
     }
 
     [Test]

@@ -96,7 +96,7 @@ public static class BootScriptRenderer
     public const string DeployFailedPath = "deploy-failed";
 
     /// <summary>
-    /// Deploy mode (BIOS only): copy the image onto the local disk, then boot that disk.
+    /// Deploy mode: copy the image onto the local disk, then boot that disk.
     /// <para>
     /// `sanhook` makes the image's read-only HTTP-range export a BIOS INT 13h drive without booting
     /// it; the copier (<see cref="DeployCopier"/>, a PXE NBP iPXE runs at 0000:7C00 and that returns
@@ -115,7 +115,9 @@ public static class BootScriptRenderer
     /// <para>
     /// Then the done URL (which records the deployment done) answers <see cref="BootLocalAfterDeploy"/>;
     /// any failure fetches the failed URL with a reason, which records it and waits. UEFI has no INT
-    /// 13h drives: `${platform}` is "efi" there, and the script says deploy is BIOS only.
+    /// 13h drives: `${platform}` is "efi" there, and `sanhook` makes the image an EFI block device
+    /// instead; the UEFI copier (<see cref="DeployCopierEfi"/>, an EFI application) copies it, and
+    /// after done the same application in boot mode starts the local disk's \EFI\BOOT\BOOTX64.EFI.
     /// </para>
     /// </summary>
     public static string Deploy(string mac, string baseUrl, CatalogImage image)
@@ -127,7 +129,7 @@ public static class BootScriptRenderer
         return $"""
             #!ipxe
             echo BareMetal: node {mac} deploys {url} to its local disk
-            iseq ${"{platform}"} pcbios || goto not_bios
+            iseq ${"{platform}"} pcbios || goto efi
             sanunhook --drive {san} || goto hook
             :hook
             sanhook --no-describe --drive {san} {url} || goto hook_failed
@@ -138,8 +140,17 @@ public static class BootScriptRenderer
             sanunhook --drive {san} || goto unhooked
             :unhooked
             sanboot --no-describe --drive 0x{DeployCopier.LocalDrive:x2} || exit
-            :not_bios
-            chain --replace --autofree {DeployFailedUrl(b, mac, "deploy mode is BIOS only; this node boots UEFI")}
+            :efi
+            sanunhook --drive {san} || goto efi_hook
+            :efi_hook
+            sanhook --no-describe --drive {san} {url} || goto hook_failed
+            chain --autofree {b}/boot/{DeployCopierEfi.FileName}?bytes={image.VirtualSize} || goto copy_failed
+            chain --replace --autofree {DeployDoneUrl(b, mac)} || goto efi_done_unreachable
+            :efi_done_unreachable
+            echo BareMetal: the copy is complete but the server did not answer; booting the local disk
+            sanunhook --drive {san} || goto efi_unhooked
+            :efi_unhooked
+            chain --autofree {b}/boot/{DeployCopierEfi.BootFileName} || exit
             :hook_failed
             chain --replace --autofree {DeployFailedUrl(b, mac, "sanhook of the image failed")}
             :copy_failed
@@ -164,14 +175,20 @@ public static class BootScriptRenderer
     /// <summary>Seconds a node whose deploy failed waits before it asks for its script (and deploys) again.</summary>
     public const int DeployFailedRetrySeconds = 60;
 
-    /// <summary>The done URL's answer: unhook the image, boot the freshly written local disk (BIOS drive 0x80).</summary>
+    /// <summary>
+    /// The done URL's answer: unhook the image, boot the freshly written local disk: BIOS drive 0x80, or
+    /// on UEFI the copier in boot mode (a path relative to the server that answered, which iPXE resolves).
+    /// </summary>
     public static string BootLocalAfterDeploy(string mac) =>
         $"""
         #!ipxe
         echo BareMetal: node {mac} is deployed; booting its local disk
         sanunhook --drive 0x{DeployCopier.SanDrive:x2} || goto unhooked
         :unhooked
+        iseq ${"{platform}"} pcbios || goto efi
         sanboot --no-describe --drive 0x{DeployCopier.LocalDrive:x2} || exit
+        :efi
+        chain --autofree /boot/{DeployCopierEfi.BootFileName} || exit
 
         """;
 

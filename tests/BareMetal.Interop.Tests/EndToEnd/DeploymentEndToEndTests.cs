@@ -382,6 +382,58 @@ public class DeploymentEndToEndTests
         Assert.That(await api.ConsolePageAsync("/deployments"), Does.Contain("data-field=\"state\">streaming</span>"));
     }
 
+    [Test]
+    public async Task UefiNode_InDeployMode_CopiesTheEspImageOntoItsEmptyLocalDisk_ThenBootsItsBootx64Efi_AndTheDeploymentIsDone()
+    {
+        var clock = Stopwatch.StartNew();
+        await using var h = QemuPxeHarness.Create();
+        using var data = new TempDir("e2e-uefi-deploy");
+        using var work = new TempDir("e2e-uefi-deploy-disks");
+        var password = NewPassword();
+        await using var server = await StartServerAsync(h, data.Path, password);
+        using var api = await ServerApi.LogInAsync(server.HttpAddress!, password);
+        var marker = $"BareMetal UEFI deployed {Guid.NewGuid():N}";
+        var image = work.File("esp.img");
+        const long ImageSize = 16L << 20;
+        UefiMarkerBootDisk.Write(image, marker, ImageSize);
+        await api.UploadImageAsync(image, "esp", "UEFI marker disk");
+        var localDisk = work.File("local-disk.img");
+        using (var f = File.Create(localDisk))
+        {
+            f.SetLength(2 * ImageSize);
+        }
+
+        var mac = QemuPxeHarness.Mac;
+        await api.AddNodeAsync(mac, "EfiX64");
+        await api.AssignAsync(mac, "esp", "deploy");
+        // EDK2's own PXE fetches iPXE over TFTP; iPXE's script hooks the image and chains the EFI copier.
+        h.StartQemu(QemuFirmware.UefiNativePxe, QemuLimit, localDisk, writeLocalDisk: true);
+        var deploying = $"BareMetal: node {mac} deploys";
+        Assert.That(await h.WaitForSerial(deploying, FirstScriptLimit), Is.True, $"no '{deploying}' on the serial console:\n{h.SerialTail()}");
+        Assert.That(await h.WaitForSerial("BareMetal deploy: copy complete", CopyLimit), Is.True, $"the UEFI copier did not finish:\n{h.SerialTail()}");
+        // The marker comes from the LOCAL disk: the copier in boot mode started its \EFI\BOOT\BOOTX64.EFI.
+        Assert.That(await h.WaitForSerial(marker, StreamLimit), Is.True, $"the copied disk's marker never appeared:\n{h.SerialTail()}");
+        var serial = Unwrapped(h);
+        Assert.That(serial, Does.Contain($"BareMetal: node {mac} is deployed; booting its local disk").And.Contain("BareMetal deploy: booting the local disk"));
+        Assert.That(serial, Does.Contain($"BareMetal deploy: image {ImageSize / 512} blocks, local disk {2 * ImageSize / 512} blocks of 512 bytes"));
+
+        var deployment = await Eventually(async () => (await api.DeploymentsAsync(mac))[0]!, d => d["state"]?.GetValue<string>() == "done", ApiLimit);
+        Assert.Multiple(() =>
+        {
+            Assert.That(deployment["history"]!.AsArray().Select(s => s!["state"]!.GetValue<string>()), Is.EqualTo(new[] { "pxe", "bootloader", "copying", "done" }), deployment.ToJsonString());
+            Assert.That(deployment["progress"]!["copyPercent"]!.GetValue<double>(), Is.EqualTo(100));
+        });
+        await h.PowerOffAsync();
+        var expected = await File.ReadAllBytesAsync(image);
+        var copied = new byte[expected.Length];
+        await using (var f = File.OpenRead(localDisk))
+        {
+            await f.ReadExactlyAsync(copied);
+        }
+        Assert.That(copied.AsSpan().SequenceEqual(expected), Is.True, "the local disk's first 16 MiB are not the image");
+        TestContext.Out.WriteLine($"UEFI deploy end to end: {clock.Elapsed.TotalSeconds:F1} s");
+    }
+
     /// <summary>The node or deployment objects of the feed's events named <paramref name="name"/> for <paramref name="mac"/>, in order.</summary>
     private static List<JsonNode> Events(ChangeFeed feed, string name, string mac)
     {

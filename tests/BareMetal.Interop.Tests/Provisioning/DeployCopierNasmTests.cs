@@ -25,6 +25,34 @@ public class DeployCopierNasmTests
         Assert.That(assembled[0] != 'M' || assembled[1] != 'Z', "iPXE's BIOS loader refuses an NBP that starts with MZ (EFI)");
     }
 
+    [Test]
+    public void ShippedUefiBytes_AreTheEfiAsmSourceAssembledByNasm_AndAPe32PlusEfiApplication()
+    {
+        var nasm = Peer.Require("nasm", "nasm");
+        using var dir = new TempDir("bm-copier-efi");
+        var source = Path.Combine(RepoRoot(), "provisioning", "BareMetal.Provisioning.Core", "Boot", "DeployCopierEfi.asm");
+        var output = dir.File("deploy-copier.efi");
+        var run = Peer.Run(nasm, ["-f", "bin", "-o", output, source], TimeSpan.FromSeconds(60));
+        Assert.That(run.ExitCode, Is.Zero, run.StdErr);
+        var assembled = File.ReadAllBytes(output);
+        Assert.That(DeployCopierEfi.Bytes.ToArray(), Is.EqualTo(assembled),
+            "DeployCopierEfi.Bytes differs from DeployCopierEfi.asm: reassemble it (nasm -f bin) and paste the bytes into DeployCopierEfi.cs");
+        var pe = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(assembled.AsSpan(0x3C));
+        Assert.Multiple(() =>
+        {
+            Assert.That((assembled[0], assembled[1]), Is.EqualTo(((byte)'M', (byte)'Z')));
+            Assert.That(System.Text.Encoding.ASCII.GetString(assembled, pe, 4), Is.EqualTo("PE\0\0"));
+            Assert.That(System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(assembled.AsSpan(pe + 24)), Is.EqualTo(0x20B), "PE32+");
+            Assert.That(System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(assembled.AsSpan(pe + 24 + 68)), Is.EqualTo(10), "EFI application subsystem");
+            Assert.That(assembled.Length % 0x200, Is.Zero, "whole file-alignment units");
+            var boot = DeployCopierEfi.ForBootLocal();
+            Assert.That(System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(boot.AsSpan(DeployCopierEfi.ModeOffset)), Is.EqualTo(1));
+            var copy = DeployCopierEfi.For(123456789);
+            Assert.That(System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(copy.AsSpan(DeployCopierEfi.ImageBytesOffset)), Is.EqualTo(123456789));
+            Assert.That(copy.AsSpan(0, DeployCopierEfi.ModeOffset).SequenceEqual(assembled.AsSpan(0, DeployCopierEfi.ModeOffset)), "only the parameters change");
+        });
+    }
+
     private static string RepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

@@ -71,12 +71,14 @@ public class BootScriptRendererTests
         Assert.Multiple(() =>
         {
             Assert.That(lines[0], Is.EqualTo("#!ipxe"));
-            Assert.That(lines, Does.Contain("iseq ${platform} pcbios || goto not_bios"));
+            Assert.That(lines, Does.Contain("iseq ${platform} pcbios || goto efi"));
+            Assert.That(lines, Does.Contain($"chain --autofree {b}/boot/deploy-copier.efi?bytes=1 || goto copy_failed"), "UEFI: the EFI copier");
+            Assert.That(lines, Does.Contain($"chain --autofree {b}/boot/local-boot.efi || exit"), "UEFI, done but unanswered: the copier in boot mode");
             Assert.That(lines, Does.Contain($"sanhook --no-describe --drive 0x81 {b}/disk/deb.v3 || goto hook_failed"));
             Assert.That(lines, Does.Contain($"chain --autofree {b}/boot/deploy-copier.0?bytes=1 || goto copy_failed"));
             Assert.That(lines, Does.Contain($"chain --replace --autofree {b}/boot/{Mac}/deploy-done || goto done_unreachable"));
             Assert.That(lines, Does.Contain($"chain --replace --autofree {b}/boot/{Mac}/deploy-failed?reason=sanhook%20of%20the%20image%20failed"));
-            Assert.That(lines.Count(l => l.StartsWith("sanunhook --drive 0x81", StringComparison.Ordinal)), Is.EqualTo(3), "before hooking, before booting locally, after a failed copy");
+            Assert.That(lines.Count(l => l.StartsWith("sanunhook --drive 0x81", StringComparison.Ordinal)), Is.EqualTo(5), "before hooking (BIOS, UEFI), before booting locally (BIOS, UEFI), after a failed copy");
             Assert.That(script, Does.Not.Contain("@525400123456"), "not the node's overlay");
         });
         // Every goto has its label.
@@ -88,9 +90,9 @@ public class BootScriptRendererTests
     }
 
     [Test]
-    public void DeployDone_UnhooksTheImage_AndBootsDrive80()
+    public void DeployDone_UnhooksTheImage_AndBootsDrive80_OrOnUefiTheLocalBootApplication()
     {
         var script = BootScriptRenderer.BootLocalAfterDeploy(Mac);
-        Assert.That(script, Does.Contain("sanunhook --drive 0x81 || goto unhooked\n:unhooked\nsanboot --no-describe --drive 0x80 || exit"));
+        Assert.That(script, Does.Contain("sanunhook --drive 0x81 || goto unhooked\n:unhooked\niseq ${platform} pcbios || goto efi\nsanboot --no-describe --drive 0x80 || exit\n:efi\nchain --autofree /boot/local-boot.efi || exit"));
     }
 }
