@@ -193,14 +193,18 @@ public static class BootScriptRenderer
         """;
 
     /// <summary>
-    /// Boots the first local hard disk (BIOS drive 0x80); when that fails (UEFI has no drive numbers,
-    /// or no disk), `exit` hands back to the firmware's next boot option.
+    /// Boots the first local hard disk: BIOS drive 0x80, or on UEFI (no drive numbers) the copier's boot
+    /// mode, which starts the disk's \EFI\BOOT\BOOTX64.EFI; when that fails (no disk, nothing
+    /// bootable), `exit` hands back to the firmware's next boot option.
     /// </summary>
     public static string Local(string mac) =>
         $"""
         #!ipxe
         echo BareMetal: node {mac} boots its local disk
+        iseq ${"{platform}"} pcbios || goto efi
         sanboot --no-describe --drive 0x80 || exit
+        :efi
+        chain --autofree /boot/{DeployCopierEfi.BootFileName} || exit
 
         """;
 

@@ -58,6 +58,7 @@ public class BootScriptRendererTests
     public void LocalNode_BootsDriveZeroOrExits_AndDevirtStillWaits()
     {
         Assert.That(BootScriptRenderer.Render(Mac, NodeWith(NodeMode.Local), null, "http://s"), Does.Contain("sanboot --no-describe --drive 0x80 || exit"));
+        Assert.That(BootScriptRenderer.Render(Mac, NodeWith(NodeMode.Local), null, "http://s"), Does.Contain("iseq ${platform} pcbios || goto efi").And.Contain(":efi\nchain --autofree /boot/local-boot.efi || exit"), "UEFI boots the local disk through the copier's boot mode");
         Assert.That(BootScriptRenderer.Render(Mac, NodeWith(NodeMode.Devirt), Image(), "http://s"), Does.Contain("mode devirt is reserved"));
         Assert.That(BootScriptRenderer.Render(Mac, NodeWith(NodeMode.Deploy), Image(), "http://s"), Does.Not.Contain("reserved"));
     }
