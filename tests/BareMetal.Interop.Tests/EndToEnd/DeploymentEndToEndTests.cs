@@ -434,6 +434,39 @@ public class DeploymentEndToEndTests
         TestContext.Out.WriteLine($"UEFI deploy end to end: {clock.Elapsed.TotalSeconds:F1} s");
     }
 
+    [Test]
+    public async Task UefiNode_InDeployMode_WithALocalDiskSmallerThanTheImage_CopiesNothing_AndTheDeploymentFails()
+    {
+        await using var h = QemuPxeHarness.Create();
+        using var data = new TempDir("e2e-uefi-deploy-small");
+        using var work = new TempDir("e2e-uefi-deploy-small-disks");
+        var password = NewPassword();
+        await using var server = await StartServerAsync(h, data.Path, password);
+        using var api = await ServerApi.LogInAsync(server.HttpAddress!, password);
+        const long ImageSize = 16L << 20;
+        var image = work.File("esp.img");
+        UefiMarkerBootDisk.Write(image, "BareMetal never booted", ImageSize);
+        await api.UploadImageAsync(image, "esp", "UEFI marker disk");
+        var localDisk = work.File("small-disk.img");
+        using (var f = File.Create(localDisk))
+        {
+            f.SetLength(ImageSize / 2);
+        }
+        var mac = QemuPxeHarness.Mac;
+        await api.AddNodeAsync(mac, "EfiX64");
+        await api.AssignAsync(mac, "esp", "deploy");
+        h.StartQemu(QemuFirmware.UefiNativePxe, QemuLimit, localDisk, writeLocalDisk: true);
+
+        // The EFI copier refuses before writing a block, says why, returns an error, and the script reports it.
+        Assert.That(await h.WaitForSerial("the local disk is smaller than the image", FirstScriptLimit + CopyLimit), Is.True, $"no refusal on the serial console:\n{h.SerialTail()}");
+        Assert.That(await h.WaitForSerial("deploy failed: the copier failed", StreamLimit), Is.True, $"the script did not report the failure:\n{h.SerialTail()}");
+        var deployment = await Eventually(async () => (await api.DeploymentsAsync(mac))[0]!, d => d["state"]?.GetValue<string>() == "failed", ApiLimit);
+        Assert.That(deployment["error"]?.GetValue<string>(), Does.StartWith("the copier failed"), deployment.ToJsonString());
+        Assert.That(Unwrapped(h), Does.Contain($"BareMetal deploy: image {ImageSize / 512} blocks, local disk {ImageSize / 1024} blocks of 512 bytes"));
+        await h.PowerOffAsync();
+        Assert.That(File.ReadAllBytes(localDisk).All(b => b == 0), Is.True, "the refused copy wrote nothing");
+    }
+
     /// <summary>The node or deployment objects of the feed's events named <paramref name="name"/> for <paramref name="mac"/>, in order.</summary>
     private static List<JsonNode> Events(ChangeFeed feed, string name, string mac)
     {
