@@ -12,13 +12,7 @@ public class DeployCopierNasmTests
     [Test]
     public void ShippedBytes_AreTheAsmSourceAssembledByNasm()
     {
-        var nasm = Peer.Require("nasm", "nasm");
-        using var dir = new TempDir("bm-copier");
-        var source = Path.Combine(RepoRoot(), "provisioning", "BareMetal.Provisioning.Core", "Boot", "DeployCopier.asm");
-        var output = dir.File("deploy-copier.0");
-        var run = Peer.Run(nasm, ["-f", "bin", "-o", output, source], TimeSpan.FromSeconds(60));
-        Assert.That(run.ExitCode, Is.Zero, run.StdErr);
-        var assembled = File.ReadAllBytes(output);
+        var assembled = Assemble("DeployCopier.asm");
         Assert.That(DeployCopier.Bytes.ToArray(), Is.EqualTo(assembled),
             "DeployCopier.Bytes differs from DeployCopier.asm: reassemble it (nasm -f bin) and paste the bytes into DeployCopier.cs");
         Assert.That(assembled, Has.Length.LessThan(0xA0000 - 0x7C00), "iPXE takes a PXE NBP only if it fits in base memory above 0x7C00");
@@ -28,13 +22,7 @@ public class DeployCopierNasmTests
     [Test]
     public void ShippedUefiBytes_AreTheEfiAsmSourceAssembledByNasm_AndAPe32PlusEfiApplication()
     {
-        var nasm = Peer.Require("nasm", "nasm");
-        using var dir = new TempDir("bm-copier-efi");
-        var source = Path.Combine(RepoRoot(), "provisioning", "BareMetal.Provisioning.Core", "Boot", "DeployCopierEfi.asm");
-        var output = dir.File("deploy-copier.efi");
-        var run = Peer.Run(nasm, ["-f", "bin", "-o", output, source], TimeSpan.FromSeconds(60));
-        Assert.That(run.ExitCode, Is.Zero, run.StdErr);
-        var assembled = File.ReadAllBytes(output);
+        var assembled = Assemble("DeployCopierEfi.asm");
         Assert.That(DeployCopierEfi.Bytes.ToArray(), Is.EqualTo(assembled),
             "DeployCopierEfi.Bytes differs from DeployCopierEfi.asm: reassemble it (nasm -f bin) and paste the bytes into DeployCopierEfi.cs");
         var pe = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(assembled.AsSpan(0x3C));
@@ -51,6 +39,18 @@ public class DeployCopierNasmTests
             Assert.That(System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(copy.AsSpan(DeployCopierEfi.ImageBytesOffset)), Is.EqualTo(123456789));
             Assert.That(copy.AsSpan(0, DeployCopierEfi.ModeOffset).SequenceEqual(assembled.AsSpan(0, DeployCopierEfi.ModeOffset)), "only the parameters change");
         });
+    }
+
+    /// <summary>nasm -f bin of the Boot/ source file <paramref name="name"/>: its bytes.</summary>
+    private static byte[] Assemble(string name)
+    {
+        var nasm = Peer.Require("nasm", "nasm");
+        using var dir = new TempDir("bm-copier");
+        var source = Path.Combine(RepoRoot(), "provisioning", "BareMetal.Provisioning.Core", "Boot", name);
+        var output = dir.File(Path.ChangeExtension(name, ".bin"));
+        var run = Peer.Run(nasm, ["-f", "bin", "-o", output, source], TimeSpan.FromSeconds(60));
+        Assert.That(run.ExitCode, Is.Zero, run.StdErr);
+        return File.ReadAllBytes(output);
     }
 
     private static string RepoRoot()
