@@ -41,6 +41,10 @@ internal sealed class ApiClient : IDisposable
     public Task<string> GetRawAsync(string path, CancellationToken ct) =>
         SendAsync<string>(new HttpRequestMessage(HttpMethod.Get, path), null, ct);
 
+    /// <summary>A POST with no body (an action on the resource, e.g. a node's reset).</summary>
+    public Task<T> PostAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken ct) =>
+        SendAsync(new HttpRequestMessage(HttpMethod.Post, path), type, ct);
+
     public Task<TResult> SendJsonAsync<TBody, TResult>(HttpMethod method, string path, TBody body, JsonTypeInfo<TBody> bodyType, JsonTypeInfo<TResult> resultType, CancellationToken ct) =>
         SendAsync(new HttpRequestMessage(method, path) { Content = JsonContent.Create(body, bodyType) }, resultType, ct);
 

@@ -6,7 +6,7 @@ using BareMetal.Provisioning.Web.Api;
 namespace BareMetal.Cli;
 
 /// <summary>
-/// Verbs that talk to a running server through the REST API: `image import|list`, `node list|assign`.
+/// Verbs that talk to a running server through the REST API: `image import|list`, `node list|assign|commit|reset`.
 /// Server from --server (default http://127.0.0.1:8080), token from --token or BAREMETAL_TOKEN.
 /// </summary>
 internal static class ApiCommands
@@ -39,9 +39,11 @@ internal static class ApiCommands
 
     public static Command Node()
     {
-        var node = new Command("node", "List nodes and assign them images (through a running server).");
+        var node = new Command("node", "List nodes, assign them images, commit or reset their overlays (through a running server).");
         node.Subcommands.Add(NodeList());
         node.Subcommands.Add(NodeAssign());
+        node.Subcommands.Add(NodeCommit());
+        node.Subcommands.Add(NodeReset());
         return node;
     }
 
@@ -144,6 +146,45 @@ internal static class ApiCommands
             var request = new AssignRequest(parse.GetValue(image)!, parse.GetValue(mode)!);
             var node = await api.SendJsonAsync(HttpMethod.Put, $"api/v1/nodes/{Uri.EscapeDataString(parse.GetValue(mac)!)}/assignment", request, ApiJson.Default.AssignRequest, ApiJson.Default.NodeInfo, ct);
             Console.Out.WriteLine($"node {node.Mac}: {node.Image} ({node.Mode})");
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command NodeCommit()
+    {
+        var mac = new Argument<string>("MAC") { Description = "The node's MAC address, e.g. 52:54:00:12:34:56." };
+        var name = new Argument<string>("NAME") { Description = "Catalog name of the new image (a new version when the name exists)." };
+        var label = new Option<string?>("--label") { Description = "OS label, e.g. 'Debian 13'." };
+        var notes = new Option<string?>("--notes") { Description = "Free-text notes (default: committed from IMAGE.vN@MAC)." };
+        var json = new Option<bool>("--json") { Description = "Print the new image as JSON." };
+        var cmd = new Command("commit", "Flatten what a node's disk shows (its overlay over its image) into a new qcow2 catalog image.") { mac, name, label, notes, json };
+        var conn = AddConnection(cmd);
+        cmd.SetAction(async (parse, ct) =>
+        {
+            using var api = conn.Open(parse);
+            var request = new CommitRequest(parse.GetValue(name)!, parse.GetValue(label), parse.GetValue(notes));
+            var image = await api.SendJsonAsync(HttpMethod.Post, $"api/v1/nodes/{Uri.EscapeDataString(parse.GetValue(mac)!)}/commit", request, ApiJson.Default.CommitRequest, ApiJson.Default.ImageInfo, ct);
+            Console.Out.WriteLine(parse.GetValue(json)
+                ? JsonSerializer.Serialize(image, ApiJson.Default.ImageInfo)
+                : FormattableString.Invariant($"committed {image.Name} version {image.Version}: {image.Format}, {Size(image.VirtualSize)} virtual, sha256 {image.Sha256}"));
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command NodeReset()
+    {
+        var mac = new Argument<string>("MAC") { Description = "The node's MAC address, e.g. 52:54:00:12:34:56." };
+        var cmd = new Command("reset", "Throw away a node's overlay: its next boot starts from the image as imported.") { mac };
+        var conn = AddConnection(cmd);
+        cmd.SetAction(async (parse, ct) =>
+        {
+            using var api = conn.Open(parse);
+            var result = await api.PostAsync($"api/v1/nodes/{Uri.EscapeDataString(parse.GetValue(mac)!)}/reset", ApiJson.Default.ResetResult, ct);
+            Console.Out.WriteLine(result.OverlaysRemoved == 0
+                ? $"node {result.Mac}: nothing to reset (it had not written anything)"
+                : FormattableString.Invariant($"node {result.Mac}: overlay reset ({result.OverlaysRemoved} removed)"));
             return 0;
         });
         return cmd;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using BareMetal.Provisioning.Web;
 using BareMetal.TestSupport;
 using Microsoft.AspNetCore.TestHost;
@@ -15,7 +16,7 @@ namespace BareMetal.Provisioning.Web.Tests;
 /// cluster (<c>--catalog postgres://...</c>), so a fixture that starts one host per run pays for one
 /// CREATE DATABASE, not one per test.
 /// </summary>
-internal sealed class ApiHost : IAsyncDisposable
+internal sealed partial class ApiHost : IAsyncDisposable
 {
     public const string Password = "correct horse battery staple";
 
@@ -130,6 +131,13 @@ internal sealed class ApiHost : IAsyncDisposable
         content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
         return await client.PostAsync("/api/v1/images/upload" + query, content);
     }
+
+    /// <summary>The port the NBD server bound (the host must be started with an NBD endpoint).</summary>
+    public int NbdPort =>
+        int.Parse(NbdEndpoint().Match(Server.Endpoints.Single(e => e.StartsWith("nbd", StringComparison.Ordinal))).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+
+    [GeneratedRegex(@"nbd://127\.0\.0\.1:(\d+)/")]
+    private static partial Regex NbdEndpoint();
 
     public async Task<string> CreateTokenAsync(string name)
     {

@@ -1,10 +1,12 @@
+using System.Net;
 using System.Text.Json;
+using BareMetal.ImageStore.Nbd.Client;
 
 namespace BareMetal.Provisioning.Web.Tests;
 
 /// <summary>
-/// The CLI's API verbs against the whole server on a real loopback Kestrel port. Console output is
-/// captured, so these run one at a time.
+/// The CLI's API verbs against the whole server on a real loopback Kestrel port (and NBD, for a node
+/// that writes to its overlay). Console output is captured, so these run one at a time.
 /// </summary>
 [NonParallelizable]
 public sealed class CliVerbTests
@@ -16,7 +18,7 @@ public sealed class CliVerbTests
     [OneTimeSetUp]
     public async Task StartAsync()
     {
-        _host = await ApiHost.StartAsync(testServer: false);
+        _host = await ApiHost.StartAsync(o => o with { Nbd = new IPEndPoint(IPAddress.Loopback, 0) }, testServer: false);
         _token = await _host.CreateTokenAsync("cli");
         _server = _host.Server.HttpAddress!.ToString();
     }
@@ -61,6 +63,49 @@ public sealed class CliVerbTests
     }
 
     [Test]
+    public async Task NodeCommit_WhatTheNodeWrote_IsANewImage_ThenNodeReset_DropsTheOverlay()
+    {
+        const string mac = "52:54:00:c1:10:02";
+        var up = await RunAsync("image", "import", "--upload", _host.WriteRawImage("cli-commit.img"), "--name", "clibase", "--server", _server, "--token", _token);
+        Assert.That(up.Code, Is.EqualTo(0), up.Err);
+        using (var anon = _host.Anonymous())
+        {
+            await anon.GetStringAsync($"/boot/{mac}.ipxe");
+        }
+        var assign = await RunAsync("node", "assign", mac, "clibase", "--server", _server, "--token", _token);
+        Assert.That(assign.Code, Is.EqualTo(0), assign.Err);
+        var written = Enumerable.Repeat((byte)0x6b, 4096).ToArray();
+        await using (var node = await NbdClient.ConnectAsync("127.0.0.1", _host.NbdPort, "clibase.v1@525400c11002"))
+        {
+            await node.WriteAsync(65536, written);
+        }
+
+        var commit = await RunAsync("node", "commit", mac, "cli-golden", "--label", "CLI golden", "--server", _server, "--token", _token);
+        Assert.That(commit.Code, Is.EqualTo(0), commit.Err);
+        Assert.That(commit.Out, Does.Match(@"^committed cli-golden version 1: qcow2, 2 MiB virtual, sha256 [0-9a-f]{64}\n$"));
+        using (var anon = _host.Anonymous())
+        {
+            var disk = await anon.GetByteArrayAsync("/disk/cli-golden.v1");
+            Assert.That(disk.AsSpan(65536, 4096).ToArray(), Is.EqualTo(written), "the node's write is in the image");
+            Assert.That(disk[0], Is.EqualTo((byte)'A'), "and the base under it");
+        }
+        var json = await RunAsync("node", "commit", mac, "cli-golden", "--json", "--server", _server, "--token", _token);
+        Assert.That(json.Code, Is.EqualTo(0), json.Err);
+        var image = JsonDocument.Parse(json.Out).RootElement;
+        Assert.That(image.GetProperty("version").GetInt32(), Is.EqualTo(2), "an existing name gets its next version");
+        Assert.That(image.GetProperty("notes").GetString(), Is.EqualTo("committed from clibase.v1@525400c11002"));
+
+        var reset = await RunAsync("node", "reset", mac, "--server", _server, "--token", _token);
+        Assert.That(reset.Code, Is.EqualTo(0), reset.Err);
+        Assert.That(reset.Out.Trim(), Is.EqualTo($"node {mac}: overlay reset (1 removed)"));
+        var again = await RunAsync("node", "reset", mac, "--server", _server, "--token", _token);
+        Assert.That(again.Out.Trim(), Is.EqualTo($"node {mac}: nothing to reset (it had not written anything)"));
+        var nothing = await RunAsync("node", "commit", mac, "cli-empty", "--server", _server, "--token", _token);
+        Assert.That(nothing.Code, Is.EqualTo(2));
+        Assert.That(nothing.Err.Trim(), Is.EqualTo($"baremetal: server said 404 Not Found: Not found (node {mac} has no overlay: it has not written to an image yet)"));
+    }
+
+    [Test]
     public async Task TokenFromEnvironment_IsUsed()
     {
         Environment.SetEnvironmentVariable("BAREMETAL_TOKEN", _token);
@@ -78,6 +123,14 @@ public sealed class CliVerbTests
     [TestCase(new[] { "image", "list" }, "401", "--token")]
     [TestCase(new[] { "node", "assign", "52:54:00:c1:10:99", "nothing", "--with-token" }, "404", "is not registered")]
     [TestCase(new[] { "node", "assign", "not-a-mac", "cliup", "--with-token" }, "400", "MAC")]
+    [TestCase(new[] { "node", "commit", "52:54:00:c1:10:99", "golden", "--with-token" }, "404", "no node 52:54:00:c1:10:99")]
+    [TestCase(new[] { "node", "commit", "52:54:00:c1:10:99", "../etc/x", "--with-token" }, "400", "an image name may hold only")]
+    [TestCase(new[] { "node", "commit", "52:54:00:c1:10:99", "golden.v3", "--with-token" }, "400", "names a version")]
+    [TestCase(new[] { "node", "commit", "not-a-mac", "golden", "--with-token" }, "400", "MAC")]
+    [TestCase(new[] { "node", "commit", "52:54:00:c1:10:99", "golden" }, "401", "--token")]
+    [TestCase(new[] { "node", "reset", "52:54:00:c1:10:99", "--with-token" }, "404", "no node 52:54:00:c1:10:99")]
+    [TestCase(new[] { "node", "reset", "not-a-mac", "--with-token" }, "400", "MAC")]
+    [TestCase(new[] { "node", "reset", "52:54:00:c1:10:99" }, "401", "--token")]
     [TestCase(new[] { "image", "import", "/etc/passwd", "--with-token" }, "400", "outside the import folders")]
     [TestCase(new[] { "image", "import", "--with-token" }, null, "either FILE")]
     [TestCase(new[] { "image", "import", "--upload", "/nonexistent/file.img", "--with-token" }, null, "no such file")]
@@ -98,11 +151,14 @@ public sealed class CliVerbTests
         }
     }
 
-    [Test]
-    public async Task ServerDown_IsOneLine_Exit2()
+    [TestCase("image", "list")]
+    [TestCase("node", "commit", "52:54:00:c1:10:01", "golden")]
+    [TestCase("node", "reset", "52:54:00:c1:10:01")]
+    public async Task ServerDown_IsOneLine_Exit2(params string[] verb)
     {
-        var r = await RunAsync("image", "list", "--server", "http://127.0.0.1:1", "--token", "x");
+        var r = await RunAsync([.. verb, "--server", "http://127.0.0.1:1", "--token", "x"]);
         Assert.That(r.Code, Is.EqualTo(2));
+        Assert.That(r.Err.TrimEnd().Split('\n'), Has.Length.EqualTo(1), r.Err);
         Assert.That(r.Err, Does.StartWith("baremetal: cannot reach the server at http://127.0.0.1:1/"));
     }
 

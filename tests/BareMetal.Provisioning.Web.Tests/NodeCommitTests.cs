@@ -26,8 +26,7 @@ public sealed partial class NodeCommitTests
         _base = File.ReadAllBytes(_host.WriteRawImage("base.img"));
         using var r = await ApiHost.UploadAsync(_client, "?name=base", _base);
         Assert.That(r.StatusCode, Is.EqualTo(HttpStatusCode.Created));
-        var line = _host.Server.Endpoints.Single(e => e.StartsWith("nbd", StringComparison.Ordinal));
-        _nbdPort = int.Parse(NbdPort().Match(line).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        _nbdPort = _host.NbdPort;
     }
 
     [OneTimeTearDown]
@@ -36,9 +35,6 @@ public sealed partial class NodeCommitTests
         _client.Dispose();
         await _host.DisposeAsync();
     }
-
-    [GeneratedRegex(@"nbd://127\.0\.0\.1:(\d+)/")]
-    private static partial Regex NbdPort();
 
     /// <summary>A node that registered (fetched its boot script) and streams "base".</summary>
     private async Task StreamingNodeAsync(string mac)

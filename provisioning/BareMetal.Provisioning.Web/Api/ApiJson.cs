@@ -29,6 +29,7 @@ namespace BareMetal.Provisioning.Web.Api;
 [JsonSerializable(typeof(DeploymentInfo))]
 [JsonSerializable(typeof(List<DeploymentInfo>))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
+[JsonSerializable(typeof(CommitRequest))]
 [JsonSerializable(typeof(ResetResult))]
 [JsonSerializable(typeof(ChangeEvent))]
 [JsonSerializable(typeof(List<ExportSummaryInfo>))]
