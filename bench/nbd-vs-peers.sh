@@ -6,8 +6,12 @@
 #   raw      the raw file, read-only            peers: qemu-nbd, nbdkit file
 #   qcow2    a qcow2 copy of it, read-only      peer:  qemu-nbd (this nbdkit has no qcow2 plugin/filter)
 #   overlay  a fresh qcow2 overlay whose backing file is the qcow2 (served writable, nothing written yet)
-#                                               peer:  qemu-nbd on an overlay made by qemu-img create -b
-# Prints MB/s and IOPS per server, the ratio ours / best peer (target >= 1.0), and each server's CPU
+#                                               peers: qemu-nbd on an overlay made by qemu-img create -b,
+#                                                      nbdkit --filter=cow file on the raw file
+#            (nbdkit's copy-on-write layer, its blocks in a temporary file under DIR as our overlay is;
+#            its base is the raw file, as this nbdkit reads no qcow2, so its reads of unwritten blocks
+#            cost what the raw row's do, where ours and qemu-nbd's go through the qcow2 base)
+# Prints MB/s and IOPS per server, the ratio ours / each peer and ours / best peer (target >= 1.0), and each server's CPU
 # time (utime + stime from /proc/PID/stat) per GiB moved for the sequential rows and per 100k random
 # reads: CPU time is far less disturbed by a loaded machine than wall-clock time.
 # Usage: bench/nbd-vs-peers.sh
@@ -65,6 +69,8 @@ start_server() { # server source
       qemu-img create -q -f qcow2 -b "$qcow" -F qcow2 "$overlay_file"
       qemu-nbd -t --shared=16 -x "$name" -p "$port" -b 127.0.0.1 -f qcow2 "$overlay_file" & ;;
     nbdkit,raw) nbdkit -f -p "$port" -i 127.0.0.1 -e "$name" file "$raw" & ;;
+    # The cow filter keeps written blocks in an unlinked file in TMPDIR: on DIR, beside the other overlays.
+    nbdkit,overlay) TMPDIR="$dir" nbdkit -f -p "$port" -i 127.0.0.1 -e "$name" --filter=cow file "$raw" & ;;
   esac
   pid=$!
   for _ in $(seq 1 100); do
@@ -98,7 +104,7 @@ rand_iops() { # iodepth; prints "IOPS cpu-ticks total-ios"
   echo "$iops $((c1 - c0)) $ios"
 }
 
-peers_of() { case "$1" in raw) echo "qemu-nbd nbdkit" ;; *) echo "qemu-nbd" ;; esac; }
+peers_of() { case "$1" in raw|overlay) echo "qemu-nbd nbdkit" ;; *) echo "qemu-nbd" ;; esac; }
 
 declare -A result cpu
 for src in "${sources[@]}"; do
@@ -135,6 +141,13 @@ for src in "${sources[@]}"; do
     printf '%-18s' "$src/$s"; for t in "${tests[@]}"; do printf ' %16s' "${result[$src,$s,$t]}"; done; echo
     printf '%-18s' "  cpu"; for t in "${tests[@]}"; do printf ' %16s' "${cpu[$src,$s,$t]}"; done; echo
   done
+  if ((${#peers[@]} > 1)); then
+    for p in "${peers[@]}"; do
+      printf '%-18s' "  ours/$p"
+      for t in "${tests[@]}"; do printf ' %16s' "$(python3 -c "print(f'{${result[$src,ours,$t]} / ${result[$src,$p,$t]}:.2f}x')")"; done
+      echo
+    done
+  fi
   printf '%-18s' "$src ours/best"
   for t in "${tests[@]}"; do
     best=0
