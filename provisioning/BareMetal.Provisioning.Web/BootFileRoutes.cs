@@ -38,33 +38,14 @@ internal static class BootFileRoutes
                 }
                 return Results.Text(await script(ctx, mac), "text/plain");
             }
+            // Generated, not files: the deploy copiers deploy-mode scripts chain (BIOS NBP, UEFI application), told the image's size.
             if (file == DeployCopier.FileName)
             {
-                // Generated, not a file: the deploy copier NBP that deploy-mode scripts chain, told the image's size.
-                var size = ctx.Request.Query["bytes"].ToString();
-                if (size.Length == 0)
-                {
-                    return Results.Bytes(DeployCopier.Bytes.ToArray(), "application/octet-stream");
-                }
-                if (!long.TryParse(size, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var bytes) || bytes > DeployCopier.MaxImageBytes)
-                {
-                    return Results.Problem(statusCode: 400, title: "Bad image size", detail: $"bytes is the image's size, 0..{DeployCopier.MaxImageBytes}");
-                }
-                return Results.Bytes(DeployCopier.For(bytes), "application/octet-stream");
+                return Copier(ctx, DeployCopier.MaxImageBytes, DeployCopier.For);
             }
             if (file == DeployCopierEfi.FileName)
             {
-                // The UEFI copier, the same way: copy mode, told the image's size.
-                var size = ctx.Request.Query["bytes"].ToString();
-                if (size.Length == 0)
-                {
-                    return Results.Bytes(DeployCopierEfi.For(0), "application/octet-stream");
-                }
-                if (!long.TryParse(size, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var bytes))
-                {
-                    return Results.Problem(statusCode: 400, title: "Bad image size", detail: $"bytes is the image's size, 0..{long.MaxValue}");
-                }
-                return Results.Bytes(DeployCopierEfi.For(bytes), "application/octet-stream");
+                return Copier(ctx, long.MaxValue, DeployCopierEfi.For);
             }
             if (file == DeployCopierEfi.BootFileName)
             {
@@ -119,5 +100,20 @@ internal static class BootFileRoutes
             var address = client.IsIPv4MappedToIPv6 ? client.MapToIPv4().ToString() : client.ToString();
             await served(address, name);
         }
+    }
+
+    /// <summary>A copier told ?bytes=N, the image's size (absent = 0: it trusts the disk's size); 400 when N is not 0..<paramref name="max"/>.</summary>
+    private static IResult Copier(HttpContext ctx, long max, Func<long, byte[]> build)
+    {
+        var size = ctx.Request.Query["bytes"].ToString();
+        if (size.Length == 0)
+        {
+            return Results.Bytes(build(0), "application/octet-stream");
+        }
+        if (!long.TryParse(size, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var bytes) || bytes > max)
+        {
+            return Results.Problem(statusCode: 400, title: "Bad image size", detail: $"bytes is the image's size, 0..{max}");
+        }
+        return Results.Bytes(build(bytes), "application/octet-stream");
     }
 }
