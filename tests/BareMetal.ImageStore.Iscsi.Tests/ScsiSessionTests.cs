@@ -164,6 +164,66 @@ public sealed class ScsiSessionTests
     }
 
     [Test]
+    public void HeldWrites_WriteCommandAndDataOutWait_ReadsGoOn_UntilReleased()
+    {
+        using var t = new TestExports();
+        var i = t.NewInitiator();
+        i.Login(initialR2T: false, immediateData: true);
+        var data = Enumerable.Repeat((byte)0x6b, 8192).ToArray();
+        var itt = i.NextItt;
+        var command = i.Command(Initiator.Write10(8, 16), 8192, false, true, data.AsSpan(0, 4096), final: false);
+        var read = i.Command(Initiator.Read10(8, 16), 8192, read: true, write: false);
+        Task<List<TargetReply>> pending;
+        using (t.Provider.Export.HoldWrites())
+        {
+            // A write command waits at the gate: a commit copying the overlay sees it either all or not at all.
+            pending = Task.Run(() => i.Send(command));
+            Assert.That(pending.Wait(TimeSpan.FromMilliseconds(200)), Is.False, "the write waits for the hold");
+        }
+        Assert.That(pending.Wait(TimeSpan.FromSeconds(10)), Is.True);
+        Assert.That(pending.Result, Is.Empty, "more data is due");
+        using (t.Provider.Export.HoldWrites())
+        {
+            // Its Data-Out waits too; a read of the same blocks does not, and sees the old bytes.
+            var dataOut = Task.Run(() => i.Send(Initiator.DataOut(itt, 0xffffffff, 4096, data.AsSpan(4096), final: true)));
+            Assert.That(dataOut.Wait(TimeSpan.FromMilliseconds(200)), Is.False, "the Data-Out waits for the hold");
+            Assert.That(dataOut.IsCompleted, Is.False);
+            pending = dataOut;
+        }
+        Assert.That(pending.Wait(TimeSpan.FromSeconds(10)), Is.True);
+        Assert.That(pending.Result.Single().ScsiStatus, Is.Zero);
+        var back = i.Send(read);
+        Assert.That(back.SelectMany(p => p.Data).ToArray(), Is.EqualTo(data));
+    }
+
+    [Test]
+    public void HeldWrites_ReadGoesOn()
+    {
+        using var t = new TestExports();
+        var i = t.NewInitiator();
+        i.Login();
+        using var hold = t.Provider.Export.HoldWrites();
+        var read = Task.Run(() => i.Send(i.Command(Initiator.Read10(0, 1), 512, read: true, write: false)));
+        Assert.That(read.Wait(TimeSpan.FromSeconds(10)), Is.True, "reads pass a hold");
+        Assert.That(read.Result.Single().Data, Is.EqualTo(File.ReadAllBytes(t.Path).AsSpan(0, 512).ToArray()));
+    }
+
+    [Test]
+    public void ClosedExport_SessionEnds_WithoutTouchingTheDisk()
+    {
+        using var t = new TestExports();
+        var i = t.NewInitiator();
+        i.Login(initialR2T: false, immediateData: true);
+        var before = File.ReadAllBytes(t.Path);
+        t.Provider.Export.Close();
+        var r = i.Send(i.Command(Initiator.Write10(0, 1), 512, false, true, new byte[512]));
+        Assert.That(r, Is.Empty);
+        Assert.That(i.Session.State, Is.EqualTo(Session.IscsiSessionState.Closed));
+        Assert.That(i.Session.LastProblem, Does.Contain("reset"));
+        Assert.That(File.ReadAllBytes(t.Path), Is.EqualTo(before));
+    }
+
+    [Test]
     public void Logout_AnswersAndCloses()
     {
         using var t = new TestExports();

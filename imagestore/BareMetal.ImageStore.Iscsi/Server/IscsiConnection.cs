@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using BareMetal.ImageStore.Iscsi.Session;
+using BareMetal.ImageStore.Nbd.Exports;
 using BareMetal.ImageStore.Iscsi.Wire;
 using Microsoft.Extensions.Logging;
 
@@ -65,6 +66,36 @@ internal sealed class IscsiConnection
         }
     }
 
+    // A reset withdraws the export and disposes its disk: the session ends at once, even when idle,
+    // rather than answer from a dead disk while a new login sees the fresh overlay.
+    private NbdExport? _watched;
+
+    private void Watch(NbdExport? export)
+    {
+        if (export is null)
+        {
+            return;
+        }
+        _watched = export;
+        export.Closed += OnExportClosed;
+        if (export.IsClosed)
+        {
+            OnExportClosed();
+        }
+    }
+
+    private void OnExportClosed()
+    {
+        Log.Problem(_logger, _client, $"export '{_watched?.Name}' was reset: session closed");
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+        }
+    }
+
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         _output = new ArrayBufferWriter<byte>(InitialOutput);
@@ -122,6 +153,7 @@ internal sealed class IscsiConnection
                         {
                             _loggedIn = true;
                             Log.LoggedIn(_logger, _client, _session.Export?.Name ?? "(discovery)");
+                            Watch(_session.Export);
                         }
                     }
                 }
@@ -144,6 +176,10 @@ internal sealed class IscsiConnection
         }
         finally
         {
+            if (_watched is { } watched)
+            {
+                watched.Closed -= OnExportClosed;
+            }
             if (_session.LastProblem is { } problem)
             {
                 Log.Problem(_logger, _client, problem);

@@ -77,12 +77,53 @@ public sealed class IscsiSession
                 HandleLogin(h, data, output);
                 break;
             case IscsiSessionState.FullFeature:
-                HandleFullFeature(h, data, output);
+                HandleGated(h, data, output);
                 break;
             default:
                 break;
         }
     }
+
+    /// <summary>
+    /// Every PDU that may touch the disk passes the export's gate, as NBD requests do: a commit holds
+    /// writes (and flushes) while it copies the overlay, and a reset withdraws the export, which ends
+    /// the session instead of answering from a disposed disk.
+    /// </summary>
+    private void HandleGated(in IscsiHeader h, ReadOnlySpan<byte> data, IBufferWriter<byte> output)
+    {
+        if (_unit is not { } unit || !TouchesDisk(h))
+        {
+            HandleFullFeature(h, data, output);
+            return;
+        }
+        var write = Mutates(h);
+        if (!unit.Export.TryEnter(write))
+        {
+            LastProblem = $"export '{unit.Export.Name}' was reset";
+            _writes.Clear();
+            State = IscsiSessionState.Closed;
+            return;
+        }
+        try
+        {
+            HandleFullFeature(h, data, output);
+        }
+        finally
+        {
+            unit.Export.Exit(write);
+        }
+    }
+
+    private static bool TouchesDisk(in IscsiHeader h) =>
+        h.Opcode is IscsiOpcode.ScsiCommand or IscsiOpcode.DataOut or IscsiOpcode.LogoutRequest;
+
+    /// <summary>Whether the PDU may write or flush: Data-Out, Logout (flushes), and the writing CDBs.</summary>
+    private static bool Mutates(in IscsiHeader h) => h.Opcode switch
+    {
+        IscsiOpcode.DataOut or IscsiOpcode.LogoutRequest => true,
+        IscsiOpcode.ScsiCommand => ScsiLogicalUnit.Mutates(h.Cdb),
+        _ => false,
+    };
 
     /// <summary>
     /// The codec refused a PDU whose framing cannot be trusted: send Reject (in full-feature phase) and close.

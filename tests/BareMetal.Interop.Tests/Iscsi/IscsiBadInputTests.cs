@@ -160,6 +160,20 @@ public sealed class IscsiBadInputTests
     }
 
     [Test]
+    public async Task ExportWithdrawn_IdleSessionIsClosedByTheTarget()
+    {
+        var (dir, path) = IscsiLibiscsiTests.RandomDisk(1024 * 1024);
+        using var _ = dir;
+        using var exports = new FileExportProvider(DiskImage.Open(path, new OpenOptions { Writable = true }), readOnly: false, ["disk"]);
+        await using var target = IscsiTestTarget.Start(exports);
+        using var s = await LoggedInAsync(target.Port);
+        // A reset withdraws the export while the initiator sends nothing: the target hangs up rather
+        // than leave a session on a disposed disk.
+        exports.Export.Close();
+        Assert.That(await ReadPduAsync(s), Is.Null, "the target closed the connection");
+    }
+
+    [Test]
     public async Task HundredConcurrentSessions_AllLogIn_AndTheTargetKeepsServing()
     {
         Peer.Require("iscsi-inq", "libiscsi-bin");
