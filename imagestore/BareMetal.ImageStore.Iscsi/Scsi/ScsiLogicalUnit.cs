@@ -54,16 +54,16 @@ public sealed class ScsiLogicalUnit
     public string Serial => _serial;
 
     /// <summary>
-    /// Checks <paramref name="cdb"/> for <paramref name="lun"/> (the 8-byte LUN field; 0 = LUN 0).
-    /// Writes done here (WRITE SAME with NDOB) count for the export and <paramref name="client"/>.
-    /// </summary>
-    /// <summary>
     /// Whether a command may write or flush the disk (WRITE 6/10/12/16, WRITE SAME 10/16, UNMAP,
     /// SYNCHRONIZE CACHE 10/16): those wait while a commit holds the export's writes.
     /// </summary>
     public static bool Mutates(ReadOnlySpan<byte> cdb) =>
         !cdb.IsEmpty && cdb[0] is 0x0a or 0x2a or 0xaa or 0x8a or 0x41 or 0x93 or 0x42 or 0x35 or 0x91;
 
+    /// <summary>
+    /// Checks <paramref name="cdb"/> for <paramref name="lun"/> (the 8-byte LUN field; 0 = LUN 0).
+    /// Writes done here (WRITE SAME with NDOB) count for the export and <paramref name="client"/>.
+    /// </summary>
     public ScsiPlan Plan(ReadOnlySpan<byte> cdb, ulong lun, BlockCounters? client = null)
     {
         var op = cdb[0];

@@ -2,8 +2,8 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using BareMetal.ImageStore.Iscsi.Session;
-using BareMetal.ImageStore.Nbd.Exports;
 using BareMetal.ImageStore.Iscsi.Wire;
+using BareMetal.ImageStore.Nbd.Exports;
 using Microsoft.Extensions.Logging;
 
 namespace BareMetal.ImageStore.Iscsi.Server;
