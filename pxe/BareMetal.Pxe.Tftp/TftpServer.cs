@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using BareMetal.Pxe.Tftp.Files;
+using BareMetal.Pxe.Tftp.Polling;
 using BareMetal.Pxe.Tftp.Transfers;
 using BareMetal.Pxe.Tftp.Wire;
 
@@ -12,8 +13,8 @@ namespace BareMetal.Pxe.Tftp;
 /// <summary>
 /// A read-only TFTP server: requests arrive on the listening port, each transfer then runs on its own
 /// ephemeral port (<see cref="TftpTransfer"/>). A few transfers at once (<see cref="TftpServerOptions.ThreadedTransfers"/>)
-/// get a thread blocked in recv; beyond those, threads are borrowed, never owned: one async receive
-/// loop per socket and one timer for every deadline, so thousands of transfers cost sockets and
+/// get a thread blocked in recv; beyond those, a few epoll threads watch them all (<see cref="TransferPoller"/>;
+/// an async receive loop per socket where epoll is not to be had), and one timer serves every deadline, so thousands of transfers cost sockets and
 /// buffers, not threads. Bad packets are logged and dropped; nothing a client sends stops the server.
 /// </summary>
 /// <example>
@@ -91,6 +92,9 @@ public sealed class TftpServer : IAsyncDisposable
 
     internal ITftpFileProvider Provider { get; }
 
+    /// <summary>Watches the transfers that have no thread of their own; null: they use async receives.</summary>
+    internal TransferPoller? Poller { get; private set; }
+
     internal TftpSessionLimits Limits { get; }
 
     internal TimeProvider TimeProvider => _options.TimeProvider;
@@ -137,6 +141,7 @@ public sealed class TftpServer : IAsyncDisposable
             throw;
         }
         _listener = socket;
+        Poller = TransferPoller.TryCreate(_options.PollerThreads, LogLine);
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
         _epoch = _options.TimeProvider.GetTimestamp();
         // One-shot, armed for the earliest transfer deadline (CheckBy): an idle server never wakes, and a busy
@@ -169,6 +174,7 @@ public sealed class TftpServer : IAsyncDisposable
         {
             t.Finish("server stopping");
         }
+        Poller?.Dispose();
         await _stopRegistration.DisposeAsync().ConfigureAwait(false);
         _stop.Dispose();
     }

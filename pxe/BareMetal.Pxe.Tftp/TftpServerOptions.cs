@@ -33,6 +33,14 @@ public sealed record TftpServerOptions
     public int ThreadedTransfers { get; init; } = 8;
 
     /// <summary>
+    /// Threads that wait in epoll for the transfers beyond <see cref="ThreadedTransfers"/> (Linux x86-64), each
+    /// answering the ACKs it sees itself: one wake-up per batch of ready sockets. 0 turns them off; those
+    /// transfers then use the socket engine's async receives (an epoll thread handing every packet to a pool
+    /// worker), as they do on other systems.
+    /// </summary>
+    public int PollerThreads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>
     /// How long a threaded transfer polls its socket for the client's ACK before sleeping in recv (zero: never
     /// poll). A lock-step client on loopback or a fast LAN answers within this, and catching the ACK awake
     /// saves a thread wake-up per block: on this project's 2-vCPU VM, 2-3x the blocks per second of a server

@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using BareMetal.Pxe.Tftp.Polling;
 using BareMetal.Pxe.Tftp.Transfers;
 using BareMetal.Pxe.Tftp.Wire;
 
@@ -11,15 +13,15 @@ namespace BareMetal.Pxe.Tftp;
 /// The socket side of one <see cref="TftpReadSession"/>: its own ephemeral UDP port (the transfer ID
 /// of RFC 1350), connected to the client so the kernel drops datagrams from anyone else. The first
 /// <see cref="TftpServerOptions.ThreadedTransfers"/> transfers at once each get a thread blocked in recv
-/// (the fastest turnaround); the others an async receive loop with no thread of their own. The
-/// server's one timer does resends (armed for the earliest deadline, see TftpServer.CheckBy). A threaded transfer
+/// (the fastest turnaround); the others are watched by the server's <see cref="TransferPoller"/> (a few
+/// epoll threads for them all), or where there is none, an async receive loop each. The server's one timer does resends (armed for the earliest deadline, see TftpServer.CheckBy). A threaded transfer
 /// polls briefly for each ACK before it sleeps (<see cref="TftpServerOptions.SpinBeforeReceive"/>). Every touch of the session
 /// holds <see cref="_gate"/>, since the receive loop and the timer run on different threads.
 /// </summary>
 internal sealed class TftpTransfer
 {
     /// <summary>Receive buffer: ACKs are 4 bytes and ERRORs short; anything longer is not for a sender.</summary>
-    private const int ReceiveBufferSize = 1024;
+    internal const int ReceiveBufferSize = 1024;
 
     private readonly TftpServer _server;
     private readonly TftpReadSession _session;
@@ -83,6 +85,11 @@ internal sealed class TftpTransfer
 
     public TftpReadSession Session => _session;
 
+    /// <summary>This transfer's key in the server's <see cref="TransferPoller"/>; 0 when it is not watched by one.</summary>
+    internal ulong PollId { get; set; }
+
+    internal SafeSocketHandle SocketHandle => _socket.SafeHandle;
+
     public TimeSpan Elapsed => _server.TimeProvider.GetElapsedTime(_startTimestamp);
 
     /// <summary>Sends the first answer (OACK, first window or ERROR), then listens for the client.</summary>
@@ -118,6 +125,10 @@ internal sealed class TftpTransfer
             // for good and emulate every later blocking call through its epoll thread.
             var thread = new Thread(ReceiveLoopBlocking) { IsBackground = true, Name = "tftp transfer" };
             thread.Start();
+            return;
+        }
+        if (_server.Poller?.TryAdd(this) == true)
+        {
             return;
         }
         _ = ReceiveLoopAsync();
@@ -176,6 +187,7 @@ internal sealed class TftpTransfer
             }
             _session.Dispose();
         }
+        _server.Poller?.Remove(this);
         // Aborts the pending receive; the loop sees the transfer finished and returns its buffer.
         _socket.Dispose();
         _server.OnEnded(this);
@@ -294,6 +306,58 @@ internal sealed class TftpTransfer
         {
             Finish();
             ArrayPool<byte>.Shared.Return(rx);
+        }
+    }
+
+    /// <summary>
+    /// Called by a <see cref="TransferPoller"/> thread when the socket is readable (or has an error queued):
+    /// one non-blocking recv into that thread's <paramref name="rx"/>, handled as the receive loops do.
+    /// </summary>
+    internal void OnReadable(byte[] rx)
+    {
+        if (Volatile.Read(ref _finished) != 0)
+        {
+            return;
+        }
+        nint n;
+        try
+        {
+            n = Epoll.Receive(_socket.SafeHandle, ref rx[0], (nuint)rx.Length, Epoll.MsgDontWait | Epoll.MsgTrunc);
+        }
+        catch (ObjectDisposedException)
+        {
+            return;
+        }
+        if (n < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno is Epoll.EAgain or Epoll.EIntr)
+            {
+                return;
+            }
+            if (errno == Epoll.EConnRefused)
+            {
+                // ICMP port unreachable for something we sent, as in OnReceiveError.
+                lock (_gate)
+                {
+                    _session.Abandon("client port unreachable");
+                }
+            }
+            else
+            {
+                OnLoopFailure(new IOException($"recv failed (errno {errno})"));
+            }
+            Finish();
+            return;
+        }
+        if (n > rx.Length)
+        {
+            _server.OnDropped(Client, "datagram larger than any ACK or ERROR");
+            return;
+        }
+        if (OnDatagram(rx.AsSpan(0, (int)n)))
+        {
+            Finish();
         }
     }
 

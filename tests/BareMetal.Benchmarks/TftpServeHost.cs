@@ -14,7 +14,7 @@ public static class TftpServeHost
     {
         if (args.Length < 3 || !IPEndPoint.TryParse(args[2], out var endpoint))
         {
-            await Console.Error.WriteLineAsync("usage: tftp-serve ROOT ADDRESS:PORT [max-window [threaded-transfers [spin-microseconds]]]");
+            await Console.Error.WriteLineAsync("usage: tftp-serve ROOT ADDRESS:PORT [max-window [threaded-transfers [spin-microseconds [poller-threads]]]]");
             return 2;
         }
         var options = new TftpServerOptions
@@ -23,6 +23,7 @@ public static class TftpServeHost
             MaxWindowSize = args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 64,
             ThreadedTransfers = args.Length > 4 ? int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture) : new TftpServerOptions().ThreadedTransfers,
             SpinBeforeReceive = args.Length > 5 ? TimeSpan.FromMicroseconds(int.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture)) : new TftpServerOptions().SpinBeforeReceive,
+            PollerThreads = args.Length > 6 ? int.Parse(args[6], System.Globalization.CultureInfo.InvariantCulture) : new TftpServerOptions().PollerThreads,
             Log = line => Console.Error.WriteLine(line),
         };
         using var stop = new CancellationTokenSource();

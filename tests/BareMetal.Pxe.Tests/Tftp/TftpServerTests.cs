@@ -1,8 +1,10 @@
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using BareMetal.Pxe.Tftp;
 using BareMetal.Pxe.Tftp.Files;
+using BareMetal.Pxe.Tftp.Polling;
 using BareMetal.Pxe.Tftp.Wire;
 
 namespace BareMetal.Pxe.Tests.Tftp;
@@ -120,13 +122,14 @@ public class TftpServerTests
         public TftpOpenResult Open(TftpFileRequest request) => TftpOpenResult.Of(new FailingContent(length, failFrom));
     }
 
-    [TestCase(8)]
-    [TestCase(0)]
-    public async Task Get_ManyBlocksLockstep_EveryBlockRightAndBytesSentExact(int threaded)
+    [TestCase(8, 1)]
+    [TestCase(0, 1)]
+    [TestCase(0, 0)]
+    public async Task Get_ManyBlocksLockstep_EveryBlockRightAndBytesSentExact(int threaded, int pollers)
     {
         // The server reads each next block ahead while the client acknowledges; blocks must still come
         // out in order with their own bytes, and only sent bytes count.
-        await using var server = new TftpServer(new TftpServerOptions { ThreadedTransfers = threaded }, new FailingProvider(300_001, long.MaxValue));
+        await using var server = new TftpServer(new TftpServerOptions { ThreadedTransfers = threaded, PollerThreads = pollers }, new FailingProvider(300_001, long.MaxValue));
         await server.StartAsync(new IPEndPoint(IPAddress.Loopback, 0));
         using var client = new RawTftpClient();
         var content = client.Get(server.LocalEndPoint!, "big", new TftpOption("blksize", "1000")).Content;
@@ -251,15 +254,17 @@ public class TftpServerTests
         Assert.That(TftpCodec.ReadError(client.Expect().Packet).Code, Is.EqualTo(TftpErrorCode.AccessViolation));
     }
 
-    // Each of these runs with transfers on their own blocking thread (the default for the first few) and on
-    // the shared async receive loop (ThreadedTransfers = 0, as every transfer beyond the first few).
-    [TestCase(8)]
-    [TestCase(0)]
-    public async Task LostAck_IsAnsweredByResendOnTimer_ThenGivesUp(int threaded)
+    // Each of these runs with transfers on their own blocking thread (the default for the first few), on the
+    // epoll poller (ThreadedTransfers = 0, as every transfer beyond the first few) and on async receives
+    // (no poller either: what other systems than Linux x86-64 get).
+    [TestCase(8, 1)]
+    [TestCase(0, 1)]
+    [TestCase(0, 0)]
+    public async Task LostAck_IsAnsweredByResendOnTimer_ThenGivesUp(int threaded, int pollers)
     {
         var time = new ManualTimeProvider();
         var ended = new TaskCompletionSource<TftpTransferEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var server = await StartAsync(new TftpServerOptions { TimeProvider = time, MaxRetries = 2, Timeout = TimeSpan.FromSeconds(1), ThreadedTransfers = threaded });
+        await using var server = await StartAsync(new TftpServerOptions { TimeProvider = time, MaxRetries = 2, Timeout = TimeSpan.FromSeconds(1), ThreadedTransfers = threaded, PollerThreads = pollers });
         server.TransferEnded += (_, e) => ended.TrySetResult(e);
         using var client = new RawTftpClient();
         client.Request(server.LocalEndPoint!, "small");
@@ -326,12 +331,13 @@ public class TftpServerTests
         Assert.That(client.Get(server.LocalEndPoint!, "small", new TftpOption("tsize", "0")).Content, Is.EqualTo(Small));
     }
 
-    [TestCase(8)]
-    [TestCase(0)]
-    public async Task ClientThatVanishes_EndsTheTransferOnIcmpUnreachable(int threaded)
+    [TestCase(8, 1)]
+    [TestCase(0, 1)]
+    [TestCase(0, 0)]
+    public async Task ClientThatVanishes_EndsTheTransferOnIcmpUnreachable(int threaded, int pollers)
     {
         var time = new ManualTimeProvider();
-        await using var server = await StartAsync(new TftpServerOptions { TimeProvider = time, MaxRetries = 100, ThreadedTransfers = threaded });
+        await using var server = await StartAsync(new TftpServerOptions { TimeProvider = time, MaxRetries = 100, ThreadedTransfers = threaded, PollerThreads = pollers });
         var client = new RawTftpClient();
         client.Request(server.LocalEndPoint!, "small");
         client.Expect();
@@ -355,11 +361,12 @@ public class TftpServerTests
         Assert.That(e.Message, Does.Contain("busy"));
     }
 
-    [Test]
-    public async Task ManyConcurrentClients_AllComplete()
+    [TestCase(1)]
+    [TestCase(0)]
+    public async Task ManyConcurrentClients_AllComplete(int pollers)
     {
-        // 200 at once: the first 8 get threads, the rest share the async loop; threads are given back.
-        await using var server = await StartAsync();
+        // 200 at once: the first 8 get threads, the rest share one poller thread (or async receives); threads are given back.
+        await using var server = await StartAsync(new TftpServerOptions { PollerThreads = pollers });
         const int Clients = 200;
         // A thread per client (the raw client blocks); the server itself runs on the thread pool.
         var tasks = Enumerable.Range(0, Clients).Select(_ => Task.Factory.StartNew(() =>
@@ -371,13 +378,47 @@ public class TftpServerTests
         Assert.That(results, Has.All.EqualTo(Small));
         await WaitFor(() => server.Counters.TransfersCompleted == Clients);
         Assert.That(server.Counters.ActiveTransfers, Is.Zero);
+        Assert.That(server.Poller?.Count ?? 0, Is.Zero, "the poller forgets ended transfers");
     }
 
-    [TestCase(8)]
-    [TestCase(0)]
-    public async Task Dispose_EndsRunningTransfers(int threaded)
+    [Test]
+    public async Task TransfersBeyondTheThreadedOnes_AreWatchedByThePoller_AndForgottenWhenTheyEnd()
     {
-        var server = await StartAsync(new TftpServerOptions { ThreadedTransfers = threaded });
+        Assume.That(Epoll.IsSupported, "epoll is used on Linux x86-64 only");
+        await using var server = await StartAsync(new TftpServerOptions { ThreadedTransfers = 0, PollerThreads = 1 });
+        using var client = new RawTftpClient();
+        client.Request(server.LocalEndPoint!, "small", new TftpOption("blksize", "512"));
+        var (oack, port) = client.Expect();
+        Assert.That(TftpCodec.ReadOpcode(oack), Is.EqualTo(TftpOpcode.OptionAck));
+        Assert.That(server.Poller, Is.Not.Null);
+        Assert.That(server.Poller!.Count, Is.EqualTo(1), "the running transfer is on the poller");
+        // An oversized datagram on the transfer's port is dropped, and the transfer goes on.
+        client.Send(port, new byte[2000]);
+        client.Ack(port, 0);
+        var content = new MemoryStream();
+        while (true)
+        {
+            var (data, from) = client.Expect();
+            Assert.That(TftpCodec.ReadOpcode(data), Is.EqualTo(TftpOpcode.Data));
+            content.Write(data.AsSpan(4));
+            client.Ack(from, BinaryPrimitives.ReadUInt16BigEndian(data.AsSpan(2)));
+            if (data.Length < 4 + 512)
+            {
+                break;
+            }
+        }
+        Assert.That(content.ToArray(), Is.EqualTo(Small));
+        await WaitFor(() => server.Counters.TransfersCompleted == 1);
+        Assert.That(server.Poller.Count, Is.Zero);
+        Assert.That(server.Counters.PacketsDropped, Is.EqualTo(1));
+    }
+
+    [TestCase(8, 1)]
+    [TestCase(0, 1)]
+    [TestCase(0, 0)]
+    public async Task Dispose_EndsRunningTransfers(int threaded, int pollers)
+    {
+        var server = await StartAsync(new TftpServerOptions { ThreadedTransfers = threaded, PollerThreads = pollers });
         using var client = new RawTftpClient();
         client.Request(server.LocalEndPoint!, "small");
         client.Expect();
