@@ -118,6 +118,12 @@ public sealed partial class BareMetalServer : IAsyncDisposable
         // Deploy mode reads the image's shared read-only export: the node's address tells its reads apart.
         _db.BootScripts.DeployScriptRendered += d => _exports.WatchDeploy(d.Mac, d.Image.ExportName, d.RemoteAddress);
         _db.BootScripts.DeployFinished += mac => _exports.StopWatching(mac);
+        // Deploys under way when the last process ended (even by kill -9): their copiers read on, and the
+        // watches it held in memory come back from the database, before the first read can arrive.
+        foreach (var d in await _db.BootScripts.DeploysUnderWayAsync(cancellationToken))
+        {
+            _exports.WatchDeploy(d.Mac, d.Image.ExportName, d.RemoteAddress);
+        }
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {

@@ -20,15 +20,18 @@ internal sealed partial class ApiHost : IAsyncDisposable
 {
     public const string Password = "correct horse battery staple";
 
-    private ApiHost(TempDir dir, BareMetalServer server)
+    private readonly ServeOptions _options;
+
+    private ApiHost(TempDir dir, BareMetalServer server, ServeOptions options)
     {
         Dir = dir;
         Server = server;
+        _options = options;
     }
 
     public TempDir Dir { get; }
 
-    public BareMetalServer Server { get; }
+    public BareMetalServer Server { get; private set; }
 
     public string DataDirectory => Dir.Path;
 
@@ -64,7 +67,19 @@ internal sealed partial class ApiHost : IAsyncDisposable
             dir.Dispose();
             throw;
         }
-        return new ApiHost(dir, server) { _testServer = testServer };
+        return new ApiHost(dir, server, options) { _testServer = testServer };
+    }
+
+    /// <summary>
+    /// Stops the server and starts a new one on the same data directory and options, as a restart would:
+    /// what the old one held only in memory is gone (it takes no last progress sample on the way out, so
+    /// for progress this is a kill). A real socket's port changes: make new clients.
+    /// </summary>
+    public async Task RestartAsync()
+    {
+        await Server.DisposeAsync();
+        Server = new BareMetalServer(_options);
+        await Server.StartAsync(CancellationToken.None);
     }
 
     /// <summary>A client with no credentials.</summary>

@@ -69,6 +69,34 @@ public sealed class BootScriptService(INodeRegistry nodes, IImageCatalog catalog
     /// <summary>A node's deploy ended (done or failed): its reads of the image no longer count as a copy.</summary>
     public event Action<string>? DeployFinished;
 
+    /// <summary>
+    /// The deploys under way as the database has them, for a server that (re)starts: each node whose
+    /// current deployment is unfinished, in deploy mode and past its script fetch, with the image its
+    /// script named (resolved from the deployment's image and pinned version as <see cref="RenderAsync"/>
+    /// resolves the node's) and the node's last address, which is the one its script request came from.
+    /// Those nodes' copiers read on across a restart (iPXE asks again), but
+    /// <see cref="DeployScriptRendered"/> fired in the process that died. Deploys whose image is gone or
+    /// not ready, or whose node has no address, are left out: nothing could attribute their reads.
+    /// </summary>
+    public async Task<IReadOnlyList<DeployScript>> DeploysUnderWayAsync(CancellationToken cancellationToken = default)
+    {
+        var found = new List<DeployScript>();
+        foreach (var d in await deployments.ListCurrentAsync(cancellationToken))
+        {
+            if (d is not { IsFinished: false, Mode: NodeMode.Deploy, ImageName: { } name } || d.State == DeploymentState.Pxe)
+            {
+                continue;
+            }
+            if (await nodes.GetAsync(d.Mac, cancellationToken) is not { IpAddress: { } address }
+                || await catalog.GetAsync(name, d.ImageVersion, cancellationToken) is not { Status: CatalogImageStatus.Ready } image)
+            {
+                continue;
+            }
+            found.Add(new DeployScript(d.Mac, image, address));
+        }
+        return found;
+    }
+
     private async Task<Deployment?> CurrentOfKnownNodeAsync(string mac, CancellationToken cancellationToken)
     {
         _ = await nodes.GetAsync(mac, cancellationToken) ?? throw new NodeNotFoundException(mac);

@@ -15,7 +15,16 @@ namespace BareMetal.Provisioning.Web.Hosting;
 /// Those counters live in this process, the deployment in the database. So a deployment's progress is
 /// what it had when this process first saw its export (a restarted server, even after kill -9, carries
 /// on from there instead of sending the console's figures back to zero), plus what the export counted
-/// since; a new boot of the node (a new deployment) starts again from zero.
+/// since; a new boot of the node (a new deployment) starts again from zero. The same holds for a deploy's
+/// copy % (and its bytes and blocks): the server restores the watches of deploys under way from the
+/// database when it starts (<see cref="Core.Boot.BootScriptService.DeploysUnderWayAsync"/>), and the
+/// copy % it had then is the baseline to which the distinct bytes the node's address reads since are
+/// added. That is a fair figure because the copier reads the image once, front to back: what it reads
+/// after the restart is what it had not read before, except the chunk in flight at the kill, which it
+/// asks for again and which counts twice (one chunk, bounded; the sum is capped at 100), while reads
+/// between the last sample and the kill count for neither process (at most one interval's worth).
+/// /deploy-done sets 100 % whatever the sum says. The figure never goes backwards: the baseline is what
+/// the console last showed, and distinct bytes only grow.
 /// </para>
 /// <para>
 /// Blocks are the counters' regions (64 KiB) read or written at least once. The export keeps one set of
@@ -32,6 +41,7 @@ public sealed partial class ProgressPump : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Dictionary<string, (long Bytes, long Blocks, long Overlay)> _last = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (long Bytes, long Blocks, double Percent)> _lastDeploy = new(StringComparer.Ordinal);
+    /// <summary>Per export name (node exports) or "deploy {mac}" (deploy watches; no export name has a space).</summary>
     private readonly Dictionary<string, Baseline> _baselines = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _gate = new(1, 1);
     private ITimer? _timer;
@@ -77,9 +87,10 @@ public sealed partial class ProgressPump : IAsyncDisposable
                 _last[name] = now;
                 try
                 {
-                    var (bytes, blocks) = await ProgressOfCurrentDeploymentAsync(mac, name, snapshot.BytesRead, snapshot.BlocksTouched, seen ? last : null, cancellationToken);
+                    var shown = await ProgressOfCurrentDeploymentAsync(mac, name, new Progress(snapshot.BytesRead, snapshot.BlocksTouched, 0),
+                        seen ? new Progress(last.Bytes, last.Blocks, 0) : null, cancellationToken);
                     await _deployments.RecordAsync(mac, new DeploymentEvent(DeploymentEventKind.DiskRead, Message: name,
-                        BytesStreamed: bytes, BlocksFetched: Math.Min(blocks, snapshot.RegionCount), OverlayBytes: overlay), cancellationToken);
+                        BytesStreamed: shown.Bytes, BlocksFetched: Math.Min(shown.Blocks, snapshot.RegionCount), OverlayBytes: overlay), cancellationToken);
                     reported++;
                 }
                 catch (CatalogException e)
@@ -100,7 +111,8 @@ public sealed partial class ProgressPump : IAsyncDisposable
     /// <summary>
     /// Deploy mode: the node's copier reads the image's shared base export, so its reads are told apart
     /// by the node's address (<see cref="CatalogExportProvider.DeployWatches"/>). Copy % = distinct bytes
-    /// of the image that address has read (64 KiB regions, so re-reads do not count twice) / virtual size.
+    /// of the image that address has read (64 KiB regions, so re-reads do not count twice) / virtual size,
+    /// on top of what the deployment had when this process first saw it (see the class comment).
     /// </summary>
     private async Task<int> PumpDeploysAsync(CancellationToken cancellationToken)
     {
@@ -121,8 +133,11 @@ public sealed partial class ProgressPump : IAsyncDisposable
             _lastDeploy[key] = now;
             try
             {
+                // No previous counters: a new deploy of the node re-registers its watch, which zeroes the
+                // address's counters (CatalogExportProvider.WatchDeploy), so a new deployment counts from zero.
+                var shown = await ProgressOfCurrentDeploymentAsync(mac, key, new Progress(snapshot.BytesRead, snapshot.BlocksTouched, percent), null, cancellationToken);
                 await _deployments.RecordAsync(mac, new DeploymentEvent(DeploymentEventKind.DiskRead, Message: watch.ExportName,
-                    BytesStreamed: snapshot.BytesRead, BlocksFetched: snapshot.BlocksTouched, CopyPercent: percent), cancellationToken);
+                    BytesStreamed: shown.Bytes, BlocksFetched: Math.Min(shown.Blocks, snapshot.RegionCount), CopyPercent: shown.Percent), cancellationToken);
                 reported++;
             }
             catch (CatalogException e)
@@ -145,29 +160,37 @@ public sealed partial class ProgressPump : IAsyncDisposable
         return Math.Round(Math.Min(100.0, distinct * 100.0 / size), 1);
     }
 
-    /// <summary>The export's counters as the node's current deployment should show them (see the class comment).</summary>
-    private async Task<(long Bytes, long Blocks)> ProgressOfCurrentDeploymentAsync(string mac, string name, long bytes, long blocks,
-        (long Bytes, long Blocks, long Overlay)? previous, CancellationToken cancellationToken)
+    /// <summary>
+    /// The counters under <paramref name="key"/> as the node's current deployment should show them (see the
+    /// class comment); <paramref name="previous"/> is their last sample in this process, null when none counts.
+    /// </summary>
+    private async Task<Progress> ProgressOfCurrentDeploymentAsync(string mac, string key, Progress counted, Progress? previous, CancellationToken cancellationToken)
     {
         var current = await _deployments.GetCurrentAsync(mac, cancellationToken);
         if (current is not { IsFinished: false })
         {
-            return (bytes, blocks);
+            return counted;
         }
-        if (!_baselines.TryGetValue(name, out var b) || b.DeploymentId != current.Id)
+        if (!_baselines.TryGetValue(key, out var b) || b.DeploymentId != current.Id)
         {
-            b = _baselines.ContainsKey(name)
+            b = _baselines.ContainsKey(key)
                 // A new boot while this process serves the export: what was counted before belongs to the old one.
-                ? new Baseline(current.Id, 0, 0, previous?.Bytes ?? 0, previous?.Blocks ?? 0)
+                ? new Baseline(current.Id, default, previous ?? default)
                 // First sight since this process started: carry on from what the deployment already had.
-                : new Baseline(current.Id, current.BytesStreamed, current.BlocksFetched, 0, 0);
-            _baselines[name] = b;
+                : new Baseline(current.Id, new Progress(current.BytesStreamed, current.BlocksFetched, current.CopyPercent), default);
+            _baselines[key] = b;
         }
-        return (b.Bytes + Math.Max(0, bytes - b.CounterBytes), b.Blocks + Math.Max(0, blocks - b.CounterBlocks));
+        return new Progress(
+            b.Had.Bytes + Math.Max(0, counted.Bytes - b.CountedThen.Bytes),
+            b.Had.Blocks + Math.Max(0, counted.Blocks - b.CountedThen.Blocks),
+            Math.Min(100.0, Math.Round(b.Had.Percent + Math.Max(0, counted.Percent - b.CountedThen.Percent), 1)));
     }
 
-    /// <summary>Where a deployment's figures stood, and the export's counters then, when this process started following it.</summary>
-    private readonly record struct Baseline(long DeploymentId, long Bytes, long Blocks, long CounterBytes, long CounterBlocks);
+    /// <summary>Bytes sent, distinct blocks touched, copy % (deploy watches only).</summary>
+    private readonly record struct Progress(long Bytes, long Blocks, double Percent);
+
+    /// <summary>Where a deployment's figures stood (<paramref name="Had"/>), and the counters then, when this process started following it.</summary>
+    private readonly record struct Baseline(long DeploymentId, Progress Had, Progress CountedThen);
 
     private static long OverlaySize(string path)
     {

@@ -12,7 +12,8 @@ namespace BareMetal.Interop.Tests.Faults;
 /// overlay over NBD (qemu-io as the node), then restart it on the same data directory: every write
 /// acknowledged before a FLUSH reads back, unflushed ones are each there or not (never garbage),
 /// qemu-img finds no corruption in the overlay, the node keeps its assignment and deployment, and the
-/// base image is untouched.
+/// base image is untouched. And a deploy-mode node's copy: killed halfway, the restarted server follows
+/// the copier's reads again and the copy % carries on from where it was.
 /// </summary>
 [NonParallelizable]
 public partial class DeploymentKillTests
@@ -203,6 +204,102 @@ public partial class DeploymentKillTests
         Assert.That(server.Stop(), Is.EqualTo(0));
     }
 
+    [Test]
+    public async Task KillNine_HalfwayThroughADeployCopy_RestartCarriesTheCopyPercentOn_AndDeployDoneMakesIt100()
+    {
+        var random = new Random(FaultServer.Seed(5004));
+        const long size = 8L << 20;
+        const string mac = "52:54:00:fa:19:01";
+        using var dir = new TempDir("bm-faults");
+        using var server = new FaultServer(Path.Combine(dir.Path, "data"), nbd: false);
+        await server.StartAsync();
+        using var api = FaultApi.Connect(server.HttpPort, await FaultApi.CreateTokenAsync(server.HttpPort, FaultServer.Password));
+        var image = new byte[size];
+        random.NextBytes(image);
+        await File.WriteAllBytesAsync(dir.File("deploy.raw"), image);
+        await api.UploadFileAsync("deploy-os", dir.File("deploy.raw"));
+        await api.SendJsonAsync(HttpMethod.Post, "api/v1/nodes", new { mac }, HttpStatusCode.Created);
+        await api.SendJsonAsync(HttpMethod.Put, $"api/v1/nodes/{mac}/assignment", new { image = "deploy-os", mode = "deploy" }, HttpStatusCode.OK);
+
+        // The node, at an address of its own, fetches its deploy script and its copier reads half the image.
+        using var copier = new RangeCopier(IPAddress.Parse("127.0.0.23"), server.HttpPort);
+        var script = await copier.Http.GetStringAsync(new Uri($"boot/{mac}.ipxe", UriKind.Relative));
+        var disk = new Uri(SanhookUrl().Match(script).Groups["url"].Value).PathAndQuery;
+        Assert.That(disk, Is.EqualTo("/disk/deploy-os.v1"), script);
+        var patience = TimeSpan.FromSeconds(120);
+        await copier.CopyAsync(disk, 0, size / 2, TimeSpan.Zero, patience);
+        var half = await WaitForCopyAsync(api, mac, d => CopyPercent(d) >= 50);
+        Assert.That((half["state"]!.GetValue<string>(), CopyPercent(half)), Is.EqualTo(("copying", 50.0)), half.ToJsonString());
+        var deploymentId = half["id"]!.GetValue<long>();
+
+        // It reads on, paced, and the server is killed a few chunks later (reads since the last sample are lost to both processes).
+        var rest = copier.CopyAsync(disk, size / 2, size, TimeSpan.FromMilliseconds(20), patience);
+        var killAt = (size / 2) + (random.Next(1, 9) * RangeCopier.ChunkBytes);
+        var waited = Stopwatch.StartNew();
+        while (copier.Copied < killAt && waited.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(5);
+        }
+        var before = CopyPercent((await api.GetAsync($"api/v1/deployments/{mac}"))!.AsArray()[0]!);
+        server.Kill();
+        var copiedAtKill = copier.Copied;
+        Assert.That(copiedAtKill, Is.LessThan(size), "the kill landed mid-copy");
+
+        // Back on the same data directory; the copier, asking again, goes on with the chunk it was on.
+        await server.StartAsync();
+        var seen = new List<double> { before };
+        // Reads the old process counted but did not sample yet count for neither: at most what was read after the 50 %, plus a chunk in flight.
+        var floor = 100 - Math.Ceiling((copiedAtKill + RangeCopier.ChunkBytes - (size / 2)) * 100.0 / size) - 0.2;
+        var end = Stopwatch.StartNew();
+        JsonNode current;
+        while (true)
+        {
+            current = (await api.GetAsync($"api/v1/deployments/{mac}"))!.AsArray()[0]!;
+            seen.Add(CopyPercent(current));
+            if ((rest.IsCompleted && CopyPercent(current) >= floor) || end.Elapsed > TimeSpan.FromSeconds(150))
+            {
+                break;
+            }
+            await Task.Delay(100);
+        }
+        await rest;
+        TestContext.Out.WriteLine($"killed at {copiedAtKill >> 10} KiB of {size >> 10} KiB copied, {before} % shown; after the restart and the rest of the copy: {CopyPercent(current)} % (floor {floor}); {seen.Distinct().Count()} values seen");
+        Assert.Multiple(() =>
+        {
+            Assert.That(current["id"]!.GetValue<long>(), Is.EqualTo(deploymentId), "the same deployment");
+            Assert.That(current["state"]!.GetValue<string>(), Is.EqualTo("copying"));
+            Assert.That(seen, Is.Ordered, "the copy % never goes back: " + string.Join(", ", seen.Distinct()));
+            Assert.That(CopyPercent(current), Is.GreaterThanOrEqualTo(floor), "the copy % carried on after the restart");
+        });
+
+        // The copier returns success, and the script reports done.
+        using (var done = await copier.Http.GetAsync(new Uri($"boot/{mac}/deploy-done", UriKind.Relative)))
+        {
+            Assert.That(done.StatusCode, Is.EqualTo(HttpStatusCode.OK), await done.Content.ReadAsStringAsync());
+        }
+        var finished = (await api.GetAsync($"api/v1/deployments/{mac}"))!.AsArray()[0]!;
+        Assert.That((finished["id"]!.GetValue<long>(), finished["state"]!.GetValue<string>(), CopyPercent(finished)), Is.EqualTo((deploymentId, "done", 100.0)));
+        Assert.That(server.Output, Does.Not.Contain("Exception"), "a clean start after the kill");
+        Assert.That(server.Stop(), Is.EqualTo(0));
+    }
+
+    private static double CopyPercent(JsonNode deployment) => deployment["progress"]!["copyPercent"]!.GetValue<double>();
+
+    /// <summary>Polls the node's current deployment until <paramref name="done"/> (the server samples its counters once a second).</summary>
+    private static async Task<JsonNode> WaitForCopyAsync(FaultApi api, string mac, Func<JsonNode, bool> done)
+    {
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            var current = (await api.GetAsync($"api/v1/deployments/{mac}"))!.AsArray()[0]!;
+            if (done(current) || waited.Elapsed > TimeSpan.FromSeconds(30))
+            {
+                return current;
+            }
+            await Task.Delay(100);
+        }
+    }
+
     private static async Task AssertAfterRestartAsync(FaultServer server, FaultApi api, string qemuImg, TempDir dir, string nbdUrl, string overlay,
         SectorModel model, long deploymentId, List<string> history, string baseFile, string baseSha, long streamedBeforeKill)
     {
@@ -295,4 +392,7 @@ public partial class DeploymentKillTests
 
     [GeneratedRegex(@"/disk/(?<export>\S+)")]
     private static partial Regex DiskUrl();
+
+    [GeneratedRegex(@"sanhook --no-describe --drive \S+ (?<url>\S+)")]
+    private static partial Regex SanhookUrl();
 }

@@ -1,7 +1,7 @@
-namespace BareMetal.Provisioning.Tests.Support;
+namespace BareMetal.TestSupport;
 
-/// <summary>A wall clock that moves only when a test says so.</summary>
-internal sealed class ManualTime : TimeProvider
+/// <summary>A wall clock that moves only when a test says so (store and server tests).</summary>
+public sealed class ManualTime : TimeProvider
 {
     private long _ticks = new DateTimeOffset(2026, 11, 22, 3, 0, 0, TimeSpan.Zero).UtcTicks;
 
