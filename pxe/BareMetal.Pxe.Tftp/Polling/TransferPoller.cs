@@ -60,7 +60,7 @@ internal sealed class TransferPoller : IDisposable
         {
             return new TransferPoller(threads, log);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or DllNotFoundException or EntryPointNotFoundException)
         {
             log($"epoll unavailable ({e.Message}): transfers use async receives");
             return null;
