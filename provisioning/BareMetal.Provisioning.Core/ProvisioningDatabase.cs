@@ -88,13 +88,21 @@ public sealed class ProvisioningDatabase : IAsyncDisposable
 
     /// <summary>
     /// What the DHCP server's ClientContact event should do: register (or refresh) the node and record the
-    /// contact as a deployment event (boot firmware only: an OS's own DHCP client does not start a boot).
+    /// contact as a deployment event. Boot firmware starts a boot; an OS's own DHCP client moves a streaming
+    /// node to OsUp (<see cref="DeploymentStateMachine"/>). An OS's DHCP never registers a node: ProxyDHCP
+    /// hears every DHCP client on the segment (phones, printers), and only machines that boot through us
+    /// (or were added by hand) are nodes. Node null: an unknown MAC's OS DHCP, ignored.
     /// </summary>
-    public async Task<(Node Node, bool Created, RecordResult Deployment)> RecordDhcpContactAsync(DhcpClientContact contact, CancellationToken cancellationToken = default)
+    public async Task<(Node? Node, bool Created, RecordResult Deployment)> RecordDhcpContactAsync(DhcpClientContact contact, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(contact);
+        var e = DeploymentEvent.FromDhcp(contact);
+        if (!e.IsBootFirmware && await Nodes.GetAsync(Macs.Require(contact.Mac), cancellationToken) is null)
+        {
+            return (null, false, new RecordResult(TransitionAction.Ignore, null));
+        }
         var (node, created) = await Nodes.RegisterContactAsync(contact, cancellationToken);
-        var result = await Deployments.RecordAsync(node.Mac, DeploymentEvent.FromDhcp(contact), cancellationToken);
+        var result = await Deployments.RecordAsync(node.Mac, e, cancellationToken);
         return (node, created, result);
     }
 

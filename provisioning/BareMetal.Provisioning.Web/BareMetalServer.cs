@@ -206,6 +206,9 @@ public sealed partial class BareMetalServer : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "PXE contact from {Mac} ({Firmware}, {Address})")]
     private static partial void LogContact(ILogger logger, string mac, string firmware, string? address);
 
+    [LoggerMessage(Level = LogLevel.Debug, Message = "OS DHCP {MessageType} from {Mac} (vendor class '{VendorClass}')")]
+    private static partial void LogOsDhcpContact(ILogger logger, string mac, string? vendorClass, string messageType);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "DHCP stays off: the settings ask for it, but {Reason}")]
     private static partial void LogDhcpSettingsUnusable(ILogger logger, string reason);
 
@@ -250,6 +253,10 @@ public sealed partial class BareMetalServer : IAsyncDisposable
                     ctx.Connection.RemoteIpAddress?.ToString() ?? "?",
                     _ => new FixedWindowRateLimiterOptions { PermitLimit = _options.LoginAttemptsPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 })
                 : RateLimitPartition.GetNoLimiter("page"));
+            // Node reports are open (nodes cannot log in): a looping init or a stranger costs a few writes a minute at most.
+            o.AddPolicy(OsUpRoutes.RateLimitPolicy, ctx => RateLimitPartition.GetFixedWindowLimiter(
+                ctx.Connection.RemoteIpAddress?.ToString() ?? "?",
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = _options.NodeReportsPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
             o.OnRejected = (ctx, ct) => new ValueTask(Problems.WriteAsync(ctx.HttpContext, 429, "Too many attempts", "wait a minute before trying again"));
         });
     }
@@ -271,6 +278,7 @@ public sealed partial class BareMetalServer : IAsyncDisposable
         web.MapGet("/metrics", () => Results.Text(_metrics!.Render() + ExportMetrics.Render(ExportReports.All(_exports!)), "text/plain; version=0.0.4"));
         BootFileRoutes.Map(web, _bootFiles!, RenderBootScriptAsync, RecordBootFileAsync);
         DeployRoutes.Map(web, NodeBaseUrl, PumpProgressAsync);
+        OsUpRoutes.Map(web, NodeBaseUrl);
         BlockHttpExport.Map(web, _exports!);
         var api = web.MapGroup("/api/v1");
         SessionRoutes.Map(api);
@@ -438,18 +446,24 @@ public sealed partial class BareMetalServer : IAsyncDisposable
         return $"dhcp  {mode.ToString().ToLowerInvariant()} on {iface} ({address}), boot scripts from {baseUrl}";
     }
 
-    /// <summary>DHCP contact: register the node (new ones appear at once) and start or advance its deployment.</summary>
+    /// <summary>
+    /// DHCP contact: boot firmware registers the node (new ones appear at once) and starts or advances its
+    /// deployment; an OS's DHCP client of a known node says its streamed OS came up (Streaming -> OsUp).
+    /// </summary>
     internal async Task OnDhcpContactAsync(DhcpClientContact contact)
     {
         try
         {
-            LogContact(_log!, contact.Mac, contact.Firmware.ToString(), contact.Address?.ToString());
-            var (node, _) = await _db!.Nodes.RegisterContactAsync(contact);
-            // An installed OS's DHCP client also asks for an address; only boot firmware starts a deployment.
-            var firmware = contact.Firmware != BareMetal.Pxe.Dhcp.Policy.FirmwareKind.Other
-                || (contact.VendorClass?.StartsWith("PXEClient", StringComparison.Ordinal) ?? false)
-                || (contact.VendorClass?.StartsWith("HTTPClient", StringComparison.Ordinal) ?? false);
-            await _db.Deployments.RecordAsync(node.Mac, new DeploymentEvent(DeploymentEventKind.DhcpContact, Message: contact.MessageType.ToString(), IsBootFirmware: firmware));
+            if (DeploymentEvent.IsFromBootFirmware(contact))
+            {
+                LogContact(_log!, contact.Mac, contact.Firmware.ToString(), contact.Address?.ToString());
+            }
+            else
+            {
+                // ProxyDHCP hears every DHCP client on the segment: not worth an information line each.
+                LogOsDhcpContact(_log!, contact.Mac, contact.VendorClass, contact.MessageType.ToString());
+            }
+            await _db!.RecordDhcpContactAsync(contact);
         }
         catch (Exception e) when (e is CatalogException or IOException or InvalidOperationException or ObjectDisposedException)
         {

@@ -44,6 +44,9 @@ public sealed record ServeOptions
     /// <summary>Login attempts allowed per client address and minute (429 beyond).</summary>
     public int LoginAttemptsPerMinute { get; init; } = 10;
 
+    /// <summary>Open node reports (<c>/boot/{mac}/os-up</c>) allowed per client address and minute (429 beyond).</summary>
+    public int NodeReportsPerMinute { get; init; } = 30;
+
     /// <summary>Log to the console as well as data/logs (tests turn it off).</summary>
     public bool LogToConsole { get; init; } = true;
 

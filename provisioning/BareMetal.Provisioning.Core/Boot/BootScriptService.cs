@@ -66,6 +66,34 @@ public sealed class BootScriptService(INodeRegistry nodes, IImageCatalog catalog
         return BootScriptRenderer.DeployFailed(m, baseUrl, recorded.Deployment?.Error ?? why);
     }
 
+    /// <summary>
+    /// The node's OS says it is up (/boot/{mac}/os-up, from its init or <see cref="OsUpAgent.Script"/>):
+    /// the deployment moves to OsUp as a node report, and the node's address is refreshed from the caller.
+    /// Again once there (a retry, an init that reports on every start): nothing is written. From a state
+    /// that cannot move to OsUp (Pxe, Copying, Done, Failed, no deployment) it is a 409-kind
+    /// <see cref="InvalidTransitionException"/>; a malformed MAC is 400 kind; an unknown node 404 kind
+    /// (a report never registers a node).
+    /// </summary>
+    /// <returns>The deployment after the report, and whether this report moved it.</returns>
+    public async Task<(Deployment Deployment, bool Moved)> ReportOsUpAsync(string mac, string? remoteAddress, CancellationToken cancellationToken = default)
+    {
+        var m = Macs.Require(mac);
+        var latest = await CurrentOfKnownNodeAsync(m, cancellationToken);
+        if (latest is { State: DeploymentState.OsUp, IsFinished: false })
+        {
+            return (latest, false);
+        }
+        if (latest is not { IsFinished: false })
+        {
+            throw new InvalidTransitionException(m, latest?.State, DeploymentState.OsUp);
+        }
+        await nodes.RegisterContactAsync(new HttpBootContact(m, remoteAddress), cancellationToken);
+        var from = remoteAddress is { Length: > 0 } a ? $" from {a}" : "";
+        var recorded = await deployments.RecordAsync(m, new DeploymentEvent(DeploymentEventKind.NodeReport, DeploymentState.OsUp,
+            Message: $"the OS reported itself up (/boot/{m}/{OsUpAgent.ReportPath}{from})"), cancellationToken);
+        return (recorded.Deployment ?? throw new InvalidOperationException("a recorded report left no deployment"), recorded.Action == TransitionAction.Move);
+    }
+
     /// <summary>A node's deploy ended (done or failed): its reads of the image no longer count as a copy.</summary>
     public event Action<string>? DeployFinished;
 

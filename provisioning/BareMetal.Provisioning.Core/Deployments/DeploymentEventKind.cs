@@ -3,7 +3,7 @@ namespace BareMetal.Provisioning.Core.Deployments;
 /// <summary>Where an event comes from. Persisted (in transition history): never renumber.</summary>
 public enum DeploymentEventKind
 {
-    /// <summary>A DHCP packet from boot firmware (PXE ROM, UEFI, iPXE). An OS's DHCP client does not count.</summary>
+    /// <summary>A DHCP packet: from boot firmware (PXE ROM, UEFI, iPXE) it starts a boot; from an OS's DHCP client, the streamed OS came up.</summary>
     DhcpContact = 0,
 
     /// <summary>A TFTP transfer of a boot file started or finished.</summary>

@@ -1,3 +1,5 @@
+using BareMetal.Provisioning.Core.Nodes;
+
 namespace BareMetal.Provisioning.Core.Deployments;
 
 /// <summary>
@@ -11,8 +13,10 @@ namespace BareMetal.Provisioning.Core.Deployments;
 ///   any unfinished state -> Failed;  Done/Failed end a deployment.
 /// </code>
 /// Observed events map as follows. A DHCP contact from boot firmware starts a new deployment unless
-/// one is still in Pxe/Bootloader (iPXE asks DHCP again after it is loaded: same boot); an OS's own
-/// DHCP is ignored. TFTP and the boot script move Pxe to Bootloader (the script alone starts a boot
+/// one is still in Pxe/Bootloader (iPXE asks DHCP again after it is loaded: same boot). An OS's own
+/// DHCP (no PXEClient/HTTPClient vendor class, no iPXE user class) while the node streams its disk means
+/// the streamed OS came up: Streaming (or Bootloader in stream mode, before the first disk-read sample)
+/// moves to OsUp; otherwise it is ignored (a deploy ramdisk's DHCP in Bootloader is not the OS). TFTP and the boot script move Pxe to Bootloader (the script alone starts a boot
 /// when DHCP is not ours); a script that hands the node to its local disk (local mode) then moves
 /// Bootloader to Done. Disk reads move Bootloader to Streaming and later only update counters; disk reads that carry a
 /// copy percentage (deploy mode's copier reading the image) move Bootloader, Streaming or OsUp to Copying.
@@ -36,7 +40,8 @@ public static class DeploymentStateMachine
     public static bool IsTerminal(DeploymentState state) => state is DeploymentState.Done or DeploymentState.Failed;
 
     /// <param name="current">State of the node's current (unfinished) deployment; null when it has none.</param>
-    public static TransitionDecision Decide(DeploymentState? current, DeploymentEvent e)
+    /// <param name="mode">The current deployment's mode (what the node was told to boot); only an OS's DHCP asks.</param>
+    public static TransitionDecision Decide(DeploymentState? current, DeploymentEvent e, NodeMode mode = NodeMode.None)
     {
         ArgumentNullException.ThrowIfNull(e);
         switch (e.Kind)
@@ -44,7 +49,15 @@ public static class DeploymentStateMachine
             case DeploymentEventKind.DhcpContact:
                 if (!e.IsBootFirmware)
                 {
-                    return new(TransitionAction.Ignore);
+                    // The installed OS's DHCP client: the streamed OS came up. Stream mode can still be in
+                    // Bootloader when the OS asks before the progress pump sampled its first disk reads.
+                    return current switch
+                    {
+                        DeploymentState.Streaming => new(TransitionAction.Move, DeploymentState.OsUp),
+                        DeploymentState.Bootloader when mode == NodeMode.Stream => new(TransitionAction.Move, DeploymentState.OsUp),
+                        DeploymentState.OsUp => new(TransitionAction.Stay),
+                        _ => new(TransitionAction.Ignore),
+                    };
                 }
                 return current is DeploymentState.Pxe or DeploymentState.Bootloader
                     ? new(TransitionAction.Stay)

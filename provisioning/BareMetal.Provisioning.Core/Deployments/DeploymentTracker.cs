@@ -44,7 +44,7 @@ public sealed class DeploymentTracker : IDeploymentTracker
             var node = await NodeRegistry.FindAsync(s, m, cancellationToken) ?? throw new NodeNotFoundException(m);
             var latest = await LatestAsync(s, m, cancellationToken);
             var current = latest is { EndedAt: null } ? latest : null;
-            decision = DeploymentStateMachine.Decide(current?.State, e);
+            decision = DeploymentStateMachine.Decide(current?.State, e, current?.Mode ?? NodeMode.None);
             // A node that waited unassigned and then re-fetched its script boots what it is assigned now,
             // in the same boot (no new DHCP): the deployment says so from that fetch on.
             var assignmentChanged = e.Kind == DeploymentEventKind.BootScriptFetched && current is not null

@@ -38,10 +38,12 @@ public sealed class ProxyDhcpSession(ProxyDhcpOptions options, IBootPolicy polic
         }
         var boot = BootRequest.From(request, options.ServerAddress);
         var contact = new DhcpClientContact(boot.Mac, boot.Architecture, boot.Uuid, NonZero(request.ClientAddress), boot.Firmware, boot.VendorClass, type, null);
-        // PXE 2.1: a ProxyDHCP server answers only PXE clients (and UEFI HTTP boot clients).
+        // PXE 2.1: a ProxyDHCP server answers only PXE clients (and UEFI HTTP boot clients). Anyone else
+        // (an installed OS's DHCP client) gets no answer, or we would fight the site's DHCP server, but the
+        // contact is reported: it is how provisioning sees a streamed node's OS come up.
         if (!boot.IsPxeClient && !boot.IsHttpClient)
         {
-            return DhcpOutcome.Dropped($"{boot.Mac}: vendor class '{boot.VendorClass}' is not PXEClient/HTTPClient");
+            return DhcpOutcome.Dropped($"{boot.Mac}: vendor class '{boot.VendorClass}' is not PXEClient/HTTPClient", contact);
         }
         DhcpMessageType replyType;
         if (inbound.LocalPort == DhcpPorts.PxeBootServer)

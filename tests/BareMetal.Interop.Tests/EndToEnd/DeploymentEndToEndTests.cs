@@ -475,12 +475,12 @@ public class DeploymentEndToEndTests
     }
 
     /// <summary>The serial console without line breaks: iPXE wraps long lines at 80 columns.</summary>
-    private static string Unwrapped(QemuPxeHarness h) => File.ReadAllText(h.SerialLog).Replace("\r", "", StringComparison.Ordinal).Replace("\n", "", StringComparison.Ordinal);
+    internal static string Unwrapped(QemuPxeHarness h) => File.ReadAllText(h.SerialLog).Replace("\r", "", StringComparison.Ordinal).Replace("\n", "", StringComparison.Ordinal);
 
-    private static string NewPassword() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(18));
+    internal static string NewPassword() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(18));
 
     /// <summary>The whole server on the harness's boot network: full DHCP on its interface, TFTP on 69, HTTP on 8080, iSCSI on 3260 when asked; no NBD.</summary>
-    private static async Task<BareMetalServer> StartServerAsync(QemuPxeHarness h, string dataDirectory, string password, bool iscsi = false)
+    internal static async Task<BareMetalServer> StartServerAsync(QemuPxeHarness h, string dataDirectory, string password, bool iscsi = false)
     {
         var host = IPAddress.Parse(h.HostAddress);
         var server = new BareMetalServer(new ServeOptions
@@ -512,7 +512,7 @@ public class DeploymentEndToEndTests
     private static DateTimeOffset TruncateToMs(DateTimeOffset t) => DateTimeOffset.FromUnixTimeMilliseconds(t.ToUnixTimeMilliseconds());
 
     /// <summary>Asks until the answer satisfies <paramref name="done"/>; fails with the last answer after <paramref name="limit"/>.</summary>
-    private static async Task<T> Eventually<T>(Func<Task<T>> ask, Func<T, bool> done, TimeSpan limit)
+    internal static async Task<T> Eventually<T>(Func<Task<T>> ask, Func<T, bool> done, TimeSpan limit)
         where T : JsonNode
     {
         var watch = Stopwatch.StartNew();

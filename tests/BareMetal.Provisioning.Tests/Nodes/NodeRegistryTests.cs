@@ -144,11 +144,45 @@ public class NodeRegistryTests(StoreBackend backend) : StoreTestBase(backend)
     {
         var (node, created, first) = await Db.RecordDhcpContactAsync(Contact("52:54:00:00:00:07", ip: "10.0.0.7"));
         Assert.That((created, first.Action, first.Deployment!.State), Is.EqualTo((true, Core.Deployments.TransitionAction.Start, Core.Deployments.DeploymentState.Pxe)));
-        Assert.That((await Db.Nodes.GetByAddressAsync("10.0.0.7"))!.Mac, Is.EqualTo(node.Mac));
+        Assert.That((await Db.Nodes.GetByAddressAsync("10.0.0.7"))!.Mac, Is.EqualTo(node!.Mac));
         var tftp = await Db.RecordByAddressAsync("10.0.0.7", new(Core.Deployments.DeploymentEventKind.TftpTransfer, Message: "undionly.kpxe"));
         Assert.That(tftp!.Deployment!.State, Is.EqualTo(Core.Deployments.DeploymentState.Bootloader));
         Assert.That(await Db.RecordByAddressAsync("10.0.0.99", new(Core.Deployments.DeploymentEventKind.TftpTransfer)), Is.Null);
-        var os = await Db.RecordDhcpContactAsync(Contact("52:54:00:00:00:07", null, FirmwareKind.Other));
-        Assert.That(os.Deployment.Action, Is.EqualTo(Core.Deployments.TransitionAction.Ignore), "an OS's DHCP client is not a boot");
+        var os = await Db.RecordDhcpContactAsync(OsContact("52:54:00:00:00:07"));
+        Assert.That(os.Deployment.Action, Is.EqualTo(Core.Deployments.TransitionAction.Ignore), "an OS's DHCP client is not a boot (and this node does not stream)");
+    }
+
+    private static DhcpClientContact OsContact(string mac, string? ip = null) =>
+        new(mac, null, null, ip is null ? null : IPAddress.Parse(ip), FirmwareKind.Other, "udhcp 1.35.0", DhcpMessageType.Request, null);
+
+    [Test]
+    public async Task OsDhcp_OfAStreamingNode_MovesItToOsUp_SayingWhichClientAsked_AndAgainChangesNothing()
+    {
+        const string mac = "52:54:00:00:00:08";
+        await Db.RecordDhcpContactAsync(Contact(mac, ip: "10.0.0.8"));
+        await Db.RecordByAddressAsync("10.0.0.8", new(Core.Deployments.DeploymentEventKind.TftpTransfer));
+        await Db.RecordByAddressAsync("10.0.0.8", new(Core.Deployments.DeploymentEventKind.DiskRead, BytesStreamed: 512));
+        var (node, created, up) = await Db.RecordDhcpContactAsync(OsContact(mac, "10.0.0.8"));
+        Assert.Multiple(() =>
+        {
+            Assert.That((node?.Mac, created), Is.EqualTo(((string?)mac, false)));
+            Assert.That(node!.Firmware, Is.EqualTo(FirmwareKind.Bios), "an OS's DHCP does not make the node's firmware 'other'");
+            Assert.That((up.Action, up.Deployment!.State), Is.EqualTo((Core.Deployments.TransitionAction.Move, Core.Deployments.DeploymentState.OsUp)));
+            var last = up.Deployment.History[^1];
+            Assert.That((last.From, last.To, last.Source), Is.EqualTo(((Core.Deployments.DeploymentState?)Core.Deployments.DeploymentState.Streaming, Core.Deployments.DeploymentState.OsUp, Core.Deployments.DeploymentEventKind.DhcpContact)));
+            Assert.That(last.Message, Is.EqualTo("the OS asked DHCP for an address (vendor class 'udhcp 1.35.0')"));
+        });
+        // The REQUEST after the DISCOVER, a renewal: the same boot, nothing written.
+        var again = await Db.RecordDhcpContactAsync(OsContact(mac, "10.0.0.8"));
+        Assert.That((again.Deployment.Action, again.Deployment.Deployment!.History.Count), Is.EqualTo((Core.Deployments.TransitionAction.Stay, up.Deployment!.History.Count)));
+    }
+
+    [Test]
+    public async Task OsDhcp_OfAnUnknownMac_RegistersNoNode()
+    {
+        // ProxyDHCP hears every DHCP client on the segment: a printer is not a node.
+        var (node, created, result) = await Db.RecordDhcpContactAsync(OsContact("52:54:00:00:00:09", "10.0.0.9"));
+        Assert.That((node, created, result.Action), Is.EqualTo(((Node?)null, false, Core.Deployments.TransitionAction.Ignore)));
+        Assert.That(await Db.Nodes.GetAsync("52:54:00:00:00:09"), Is.Null);
     }
 }

@@ -1,4 +1,8 @@
 using BareMetal.Provisioning.Core.Deployments;
+using BareMetal.Provisioning.Core.Nodes;
+using BareMetal.Pxe.Dhcp.Policy;
+using BareMetal.Pxe.Dhcp.Sessions;
+using BareMetal.Pxe.Dhcp.Wire;
 using FsCheck;
 using FsCheck.Fluent;
 
@@ -15,15 +19,26 @@ public class DeploymentStateMachinePropertyTests
         select new DeploymentEvent(kind, kind is DeploymentEventKind.NodeReport or DeploymentEventKind.Manual ? claimed : null, IsBootFirmware: firmware,
             HandsOffToLocalDisk: local && kind == DeploymentEventKind.BootScriptFetched, CopyPercent: kind == DeploymentEventKind.DiskRead ? copy : null);
 
+    private static readonly Gen<(DeploymentEvent Event, NodeMode Mode)> EventsInModes =
+        from e in Events
+        from mode in Gen.Elements(Enum.GetValues<NodeMode>())
+        select (e, mode);
+
     [Test]
     public void AnySequenceOfEvents_OnlyEverMakesAllowedMoves()
     {
-        Prop.ForAll(Gen.ListOf(Events).ToArbitrary(), events =>
+        Prop.ForAll(Gen.ListOf(EventsInModes).ToArbitrary(), events =>
         {
             DeploymentState? current = null;
-            foreach (var e in events)
+            foreach (var (e, mode) in events)
             {
-                var d = DeploymentStateMachine.Decide(current, e);
+                var d = DeploymentStateMachine.Decide(current, e, mode);
+                // An OS's DHCP never starts a boot nor ends one: it only ever says the streamed OS came up.
+                if (e.Kind == DeploymentEventKind.DhcpContact && !e.IsBootFirmware
+                    && d.Action is not (TransitionAction.Ignore or TransitionAction.Stay) && !(d.Action == TransitionAction.Move && d.To == DeploymentState.OsUp))
+                {
+                    return false;
+                }
                 switch (d.Action)
                 {
                     case TransitionAction.Move:
@@ -92,6 +107,39 @@ public class DeploymentStateMachinePropertyTests
         Assert.That(plain.To, Is.EqualTo(DeploymentState.Streaming), "stream mode's reads still mean streaming");
     }
 
+    [TestCase(DeploymentState.Streaming, NodeMode.Stream, TransitionAction.Move, DeploymentState.OsUp)]
+    [TestCase(DeploymentState.Streaming, NodeMode.Deploy, TransitionAction.Move, DeploymentState.OsUp)]
+    [TestCase(DeploymentState.Bootloader, NodeMode.Stream, TransitionAction.Move, DeploymentState.OsUp)]
+    [TestCase(DeploymentState.Bootloader, NodeMode.Deploy, TransitionAction.Ignore, null)]
+    [TestCase(DeploymentState.Bootloader, NodeMode.None, TransitionAction.Ignore, null)]
+    [TestCase(DeploymentState.OsUp, NodeMode.Stream, TransitionAction.Stay, null)]
+    [TestCase(DeploymentState.Pxe, NodeMode.Stream, TransitionAction.Ignore, null)]
+    [TestCase(DeploymentState.Copying, NodeMode.Deploy, TransitionAction.Ignore, null)]
+    [TestCase(DeploymentState.Done, NodeMode.Local, TransitionAction.Ignore, null)]
+    [TestCase(DeploymentState.Failed, NodeMode.Stream, TransitionAction.Ignore, null)]
+    [TestCase(null, NodeMode.Stream, TransitionAction.Ignore, null)]
+    public void AnOsDhcpClient_WhileTheNodeStreams_MeansItsOsCameUp(DeploymentState? current, NodeMode mode, TransitionAction action, DeploymentState? to)
+    {
+        var d = DeploymentStateMachine.Decide(current, new DeploymentEvent(DeploymentEventKind.DhcpContact, IsBootFirmware: false), mode);
+        Assert.That((d.Action, d.To), Is.EqualTo((action, to)));
+        // Boot firmware's DHCP in the same states is a boot, never an OS coming up.
+        var firmware = DeploymentStateMachine.Decide(current, new DeploymentEvent(DeploymentEventKind.DhcpContact), mode);
+        Assert.That(firmware.To, Is.Not.EqualTo(DeploymentState.OsUp));
+    }
+
+    [TestCase("udhcp 1.35.0", FirmwareKind.Other, false, "the OS asked DHCP for an address (vendor class 'udhcp 1.35.0')")]
+    [TestCase(null, FirmwareKind.Other, false, "the OS asked DHCP for an address (no vendor class)")]
+    [TestCase("PXEClient", FirmwareKind.Other, true, "DHCP Discover")]
+    [TestCase("PXEClient:Arch:00000:UNDI:002001", FirmwareKind.Bios, true, "DHCP Discover")]
+    [TestCase("HTTPClient", FirmwareKind.Other, true, "DHCP Discover")]
+    [TestCase("udhcp 1.35.0", FirmwareKind.Ipxe, true, "DHCP Discover")]
+    [TestCase("pxeclient", FirmwareKind.Other, false, "the OS asked DHCP for an address (vendor class 'pxeclient')")]
+    public void FromDhcp_TellsBootFirmwareFromAnOsClient_AndSaysWhichClientAsked(string? vendor, FirmwareKind firmware, bool isFirmware, string message)
+    {
+        var e = DeploymentEvent.FromDhcp(new DhcpClientContact("52:54:00:00:00:01", null, null, null, firmware, vendor, DhcpMessageType.Discover, null));
+        Assert.That((e.Kind, e.IsBootFirmware, e.Message), Is.EqualTo((DeploymentEventKind.DhcpContact, isFirmware, message)));
+    }
+
     [Test]
     public void TerminalStates_HaveNoOutgoingEdges_AndEveryLiveStateCanFail()
     {
@@ -119,7 +167,7 @@ public class DeploymentStateMachinePropertyTests
                 (0, "Pxe"), (1, "Bootloader"), (2, "Streaming"), (3, "OsUp"), (4, "Copying"), (5, "Done"), (6, "Failed"),
             }));
             Assert.That(Enum.GetValues<DeploymentEventKind>().Select(v => (int)v), Is.EqualTo(new[] { 0, 1, 2, 3, 4, 5 }));
-            Assert.That(Enum.GetValues<Core.Nodes.NodeMode>().Select(v => ((int)v, v.ToString())), Is.EqualTo(new[]
+            Assert.That(Enum.GetValues<NodeMode>().Select(v => ((int)v, v.ToString())), Is.EqualTo(new[]
             {
                 (0, "None"), (1, "Stream"), (2, "Deploy"), (3, "Local"), (4, "Devirt"),
             }));

@@ -284,6 +284,24 @@ public class FullDhcpSessionTests
     }
 
     [Test]
+    public void OsDhcpClient_GetsAnAddressWithoutBootOptions_AndItsContactSaysWhoAsked()
+    {
+        var vendor = DhcpOption.String(DhcpOptionCode.VendorClassIdentifier, "udhcp 1.35.0");
+        var s = Session();
+        var offer = Send(s, Packets.Request(DhcpMessageType.Discover, extra: vendor));
+        var request = Send(s, Packets.Request(DhcpMessageType.Request, extra: [vendor, DhcpOption.Addresses(DhcpOptionCode.RequestedIpAddress, offer.Reply!.Packet.YourAddress)]));
+        Assert.That(request.Reply!.Packet.MessageType, Is.EqualTo(DhcpMessageType.Ack));
+        Assert.That((request.Reply.Packet.BootFile, request.Reply.Packet.Has(DhcpOptionCode.BootFileName)), Is.EqualTo(("", false)));
+        // Provisioning tells the OS's DHCP from firmware by this contact (the streamed OS came up).
+        foreach (var (o, type) in new[] { (offer, DhcpMessageType.Discover), (request, DhcpMessageType.Request) })
+        {
+            Assert.That((o.Contact?.Mac, o.Contact?.Firmware, o.Contact?.VendorClass, o.Contact?.MessageType, o.Contact?.BootFile),
+                Is.EqualTo((Packets.MacText, (FirmwareKind?)FirmwareKind.Other, "udhcp 1.35.0", (DhcpMessageType?)type, (string?)null)));
+            Assert.That(o.Contact!.Address, Is.EqualTo(IPAddress.Parse("10.5.0.100")));
+        }
+    }
+
+    [Test]
     public void PxeClient_OfUnknownArchitecture_IsDropped() =>
         Assert.That(Send(Session(), Packets.PxeDiscover(0x0b0b)).DropReason, Does.Contain("ignored by the boot policy"));
 

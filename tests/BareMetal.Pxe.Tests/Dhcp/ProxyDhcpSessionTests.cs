@@ -89,16 +89,29 @@ public class ProxyDhcpSessionTests
     [TestCase("udhcp 1.35.0")]
     [TestCase("MSFT 5.0")]
     [TestCase("pxeclient")]
-    public void Discover_FromNonPxeClient_IsIgnored(string vendor)
+    public void Discover_FromNonPxeClient_IsNotAnswered_ButItsContactIsReported(string vendor)
     {
         var p = Packets.Request(DhcpMessageType.Discover, extra: DhcpOption.String(DhcpOptionCode.VendorClassIdentifier, vendor));
         var o = Send(p);
-        Assert.That(o.Reply, Is.Null);
+        Assert.That(o.Reply, Is.Null, "ProxyDHCP must stay silent to an OS's DHCP client: the site's server answers it");
         Assert.That(o.DropReason, Does.Contain("not PXEClient"));
+        // Provisioning reads an OS's DHCP as "the streamed OS came up".
+        Assert.That((o.Contact?.Mac, o.Contact?.Firmware, o.Contact?.VendorClass, o.Contact?.BootFile), Is.EqualTo((Packets.MacText, (FirmwareKind?)FirmwareKind.Other, vendor, (string?)null)));
     }
 
-    [Test]
-    public void Discover_WithoutVendorClass_IsIgnored() => Assert.That(Send(Packets.Request(DhcpMessageType.Discover)).Reply, Is.Null);
+    [TestCase(DhcpMessageType.Discover)]
+    [TestCase(DhcpMessageType.Request)]
+    [TestCase(DhcpMessageType.Inform)]
+    public void NonPxeClient_WithoutVendorClass_IsNotAnswered_OnEitherPort_ButItsContactIsReported(DhcpMessageType type)
+    {
+        foreach (var port in new[] { 67, DhcpPorts.PxeBootServer })
+        {
+            var o = Send(Packets.Request(type), port);
+            Assert.That(o.Reply, Is.Null, $"{type} on {port}");
+            Assert.That(o.Contact?.MessageType, Is.EqualTo(type), $"{type} on {port}");
+            Assert.That(o.Contact?.VendorClass, Is.Null);
+        }
+    }
 
     [Test]
     public void Offer_RepliesWithVendorClassPXEClient() =>
