@@ -35,6 +35,12 @@ summary() {
   echo "Tests: $1 passed, $2 failed, $3 skipped"
 }
 
+# LinuxBootDisk (the os-up end-to-end test) fetches Debian's kernel with apt-get download: it needs the
+# package lists, which a machine that already had every peer may never have fetched.
+if [[ $(id -u) -eq 0 ]] && ! apt-cache show linux-image-amd64 >/dev/null 2>&1; then
+  apt-get update -qq >>"$out/apt.log" 2>&1 || echo "test.sh: apt-get update failed (see $out/apt.log)"
+fi
+
 echo "test.sh: building"
 if ! dotnet build BareMetal.sln -c Release --nologo -v q -clp:ErrorsOnly >"$out/build.log" 2>&1; then
   cat "$out/build.log"
