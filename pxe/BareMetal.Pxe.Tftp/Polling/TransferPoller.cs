@@ -82,7 +82,19 @@ internal sealed class TransferPoller : IDisposable
         transfer.PollId = id;
         var loop = _loops[(int)((uint)Interlocked.Increment(ref _nextLoop) % (uint)_loops.Length)];
         var e = new Epoll.Event { Events = Epoll.In, Data = id };
-        if (Epoll.Control(loop.Fd, Epoll.CtlAdd, transfer.SocketHandle, ref e) != 0)
+        int added;
+        try
+        {
+            added = Epoll.Control(loop.Fd, Epoll.CtlAdd, transfer.SocketHandle, ref e);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Finished meanwhile (its socket is closed): nothing to watch.
+            _transfers.TryRemove(id, out _);
+            transfer.PollId = 0;
+            return false;
+        }
+        if (added != 0)
         {
             _transfers.TryRemove(id, out _);
             transfer.PollId = 0;
