@@ -322,6 +322,8 @@ public sealed class NbdConnection : IDisposable
         int start = 0, end = leftover.Length;
         var requestsThisReceive = 0;
         var pipeliningCredit = 0;
+        var spin = new ReceiveSpin();
+        var spinTicks = (long)(_options.SpinBeforeReceive.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
         try
         {
             while (true)
@@ -419,6 +421,10 @@ public sealed class NbdConnection : IDisposable
                     Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
                     end -= start;
                     start = 0;
+                }
+                if (pipeliningCredit > 0)
+                {
+                    spin.Spin(socket, spinTicks, _options.MaxSpinning);
                 }
                 var n = socket.Receive(buffer, end, buffer.Length - end, SocketFlags.None);
                 if (n == 0)

@@ -18,6 +18,16 @@ public sealed record NbdServerOptions
     /// <summary>A reply that the client does not take within this time ends the connection (it stopped reading).</summary>
     public TimeSpan SendTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// How long the receiving thread of a pipelining client (several requests in one receive, as at queue
+    /// depth 32) polls the socket for the next request before it sleeps in recv; zero never polls. See
+    /// <see cref="ReceiveSpin"/>: a poll in vain backs that connection off.
+    /// </summary>
+    public TimeSpan SpinBeforeReceive { get; init; } = TimeSpan.FromMicroseconds(30);
+
+    /// <summary>Connections of the process that may poll at once: cores - 1, so a one-core machine never polls.</summary>
+    public int MaxSpinning { get; init; } = Math.Max(0, Environment.ProcessorCount - 1);
+
     /// <summary>How often the watchdog looks for stalled connections.</summary>
     public TimeSpan WatchdogPeriod { get; init; } = TimeSpan.FromSeconds(1);
 }
