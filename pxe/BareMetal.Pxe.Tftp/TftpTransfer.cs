@@ -337,11 +337,7 @@ internal sealed class TftpTransfer
             }
             if (errno == Epoll.EConnRefused)
             {
-                // ICMP port unreachable for something we sent, as in OnReceiveError.
-                lock (_gate)
-                {
-                    _session.Abandon("client port unreachable");
-                }
+                OnClientUnreachable();
             }
             else
             {
@@ -361,17 +357,24 @@ internal sealed class TftpTransfer
         }
     }
 
+    /// <summary>
+    /// ICMP port unreachable for something we sent, reported by a receive: the client has gone (often a ROM
+    /// that read tsize and closed its port without an ERROR).
+    /// </summary>
+    private void OnClientUnreachable()
+    {
+        lock (_gate)
+        {
+            _session.Abandon("client port unreachable");
+        }
+    }
+
     /// <summary>A failed receive: true = the loop ends, false = go on receiving, null = not ours to handle (rethrow).</summary>
     private bool? OnReceiveError(SocketException e)
     {
         if (e.SocketErrorCode is SocketError.ConnectionRefused or SocketError.ConnectionReset)
         {
-            // ICMP port unreachable for something we sent: the client has gone (often a ROM
-            // that read tsize and closed its port without an ERROR).
-            lock (_gate)
-            {
-                _session.Abandon("client port unreachable");
-            }
+            OnClientUnreachable();
             return true;
         }
         if (e.SocketErrorCode == SocketError.MessageSize)

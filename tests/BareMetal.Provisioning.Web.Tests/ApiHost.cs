@@ -140,6 +140,13 @@ internal sealed partial class ApiHost : IAsyncDisposable
         }
     }
 
+    /// <summary>Uploads a 2 MiB raw image as "tiny" (version 1) through <paramref name="client"/>: the image most route fixtures start with.</summary>
+    public async Task UploadTinyImageAsync(HttpClient client)
+    {
+        using var r = await UploadAsync(client, "?name=tiny", File.ReadAllBytes(WriteRawImage("tiny.img")));
+        Assert.That(r.StatusCode, Is.EqualTo(HttpStatusCode.Created));
+    }
+
     public static async Task<HttpResponseMessage> UploadAsync(HttpClient client, string query, byte[] bytes, string contentType = "application/octet-stream")
     {
         using var content = new ByteArrayContent(bytes);

@@ -17,8 +17,7 @@ public sealed class DeployRouteTests
     {
         _host = await ApiHost.StartAsync();
         _client = await _host.TokenClientAsync();
-        using var r = await ApiHost.UploadAsync(_client, "?name=tiny", File.ReadAllBytes(_host.WriteRawImage("tiny.img")));
-        Assert.That(r.StatusCode, Is.EqualTo(HttpStatusCode.Created));
+        await _host.UploadTinyImageAsync(_client);
     }
 
     [OneTimeTearDown]

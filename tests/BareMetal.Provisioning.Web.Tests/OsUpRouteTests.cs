@@ -23,8 +23,7 @@ public sealed class OsUpRouteTests
     {
         _host = await ApiHost.StartAsync(o => o with { NodeReportsPerMinute = 10_000 });
         _client = await _host.TokenClientAsync();
-        using var r = await ApiHost.UploadAsync(_client, "?name=tiny", File.ReadAllBytes(_host.WriteRawImage("tiny.img")));
-        Assert.That(r.StatusCode, Is.EqualTo(HttpStatusCode.Created));
+        await _host.UploadTinyImageAsync(_client);
     }
 
     [OneTimeTearDown]
