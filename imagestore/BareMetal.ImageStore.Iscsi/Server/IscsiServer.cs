@@ -104,7 +104,8 @@ public sealed class IscsiServer : IAsyncDisposable
         var local = (IPEndPoint)socket.LocalEndPoint!;
         var host = local.AddressFamily == AddressFamily.InterNetworkV6 && !local.Address.IsIPv4MappedToIPv6 ? $"[{local.Address}]" : (local.Address.IsIPv4MappedToIPv6 ? local.Address.MapToIPv4().ToString() : local.Address.ToString());
         var tsih = (ushort)((unchecked((uint)Interlocked.Increment(ref _nextTsih)) % 0xfffe) + 1);
-        var session = new IscsiSession(_exports, client, $"{host}:{local.Port},1", tsih);
+        var peer = socket.RemoteEndPoint as IPEndPoint;
+        var session = new IscsiSession(_exports.ForClient(ExportClient.From(peer?.Address, ExportProtocol.Iscsi)), client, $"{host}:{local.Port},1", tsih);
         var stream = new NetworkStream(socket, ownsSocket: false);
         var input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: ReceiveBufferSize, minimumReadSize: 16 * 1024));
         var connection = new IscsiConnection(input, socket, session, client, _options, _logger, _time);

@@ -11,4 +11,11 @@ public interface IExportProvider
     IReadOnlyList<ExportListing> List();
 
     NbdExport? Find(string name);
+
+    /// <summary>
+    /// The exports as one client may see them: every front-end asks this once per connection (or HTTP
+    /// request) and serves the client from the answer only, so a provider that knows who may open what
+    /// (a node opens only its own overlay) decides it here. The default: everyone sees everything.
+    /// </summary>
+    IExportProvider ForClient(ExportClient client) => this;
 }

@@ -70,7 +70,7 @@ public sealed class BlockHttpExport : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(exports);
         var response = context.Response;
-        var export = exports.Find(Uri.UnescapeDataString(name ?? ""));
+        var export = exports.ForClient(ExportClient.From(context.Connection.RemoteIpAddress, ExportProtocol.Http)).Find(Uri.UnescapeDataString(name ?? ""));
         if (export is null)
         {
             response.StatusCode = StatusCodes.Status404NotFound;

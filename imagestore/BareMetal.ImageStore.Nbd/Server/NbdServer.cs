@@ -83,7 +83,8 @@ public sealed class NbdServer : IAsyncDisposable
                 // A connection reset before accept completed: nothing to serve, keep accepting.
                 continue;
             }
-            var client = socket.RemoteEndPoint is IPEndPoint ip ? ip.Address.ToString() : "?";
+            var peer = socket.RemoteEndPoint as IPEndPoint;
+            var client = peer is not null ? peer.Address.ToString() : "?";
             if (_connections.Count >= _options.MaxConnections)
             {
                 Log.TooManyConnections(_logger, _options.MaxConnections, client);
@@ -91,17 +92,18 @@ public sealed class NbdServer : IAsyncDisposable
                 continue;
             }
             socket.NoDelay = true;
+            var exports = _exports.ForClient(ExportClient.From(peer?.Address, ExportProtocol.Nbd));
             // A thread per connection, as nbdkit and qemu-nbd have: every socket call then blocks in the
             // kernel instead of bouncing through the epoll thread (see BlockingSocketStream).
-            _ = Task.Factory.StartNew(() => Serve(socket, client), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            _ = Task.Factory.StartNew(() => Serve(socket, client, exports), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
     }
 
-    private void Serve(Socket socket, string client)
+    private void Serve(Socket socket, string client, IExportProvider exports)
     {
         var stream = new BlockingSocketStream(socket);
         var input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: ReceiveBufferSize, minimumReadSize: 16 * 1024));
-        using var connection = new NbdConnection(_exports, input, new SocketReplyOutput(socket), client, _options, _logger, _time, socket);
+        using var connection = new NbdConnection(exports, input, new SocketReplyOutput(socket), client, _options, _logger, _time, socket);
         connection.Aborted += () =>
         {
             try
