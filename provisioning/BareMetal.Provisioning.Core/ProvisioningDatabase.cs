@@ -1,10 +1,12 @@
 using BareMetal.ImageStore.Catalog;
 using BareMetal.ImageStore.Catalog.Data;
 using BareMetal.Provisioning.Core.Accounts;
+using BareMetal.Provisioning.Core.Audit;
 using BareMetal.Provisioning.Core.Boot;
 using BareMetal.Provisioning.Core.Deployments;
 using BareMetal.Provisioning.Core.Events;
 using BareMetal.Provisioning.Core.Nodes;
+using BareMetal.Provisioning.Core.Security;
 using BareMetal.Provisioning.Core.Settings;
 using BareMetal.Pxe.Dhcp.Sessions;
 
@@ -19,8 +21,10 @@ namespace BareMetal.Provisioning.Core;
 public sealed class ProvisioningDatabase : IAsyncDisposable
 {
     private ProvisioningDatabase(SqlDatabase database, ImageCatalog catalog, NodeRegistry nodes, DeploymentTracker deployments,
-        AccountStore accounts, SettingsStore settings, ProvisioningEventHub events)
+        AccountStore accounts, SettingsStore settings, ProvisioningEventHub events, NodeKeys keys)
     {
+        Keys = keys;
+        Audit = new AuditStore(database);
         Database = database;
         Catalog = catalog;
         Nodes = nodes;
@@ -28,8 +32,14 @@ public sealed class ProvisioningDatabase : IAsyncDisposable
         Accounts = accounts;
         Settings = settings;
         Events = events;
-        BootScripts = new BootScriptService(nodes, catalog, deployments, settings);
+        BootScripts = new BootScriptService(nodes, catalog, deployments, settings, keys);
     }
+
+    /// <summary>The server key the nodes' deployment secrets derive from (data/node-keys.key).</summary>
+    public NodeKeys Keys { get; }
+
+    /// <summary>The audit log's table.</summary>
+    public AuditStore Audit { get; }
 
     public SqlDatabase Database { get; }
 
@@ -77,7 +87,8 @@ public sealed class ProvisioningDatabase : IAsyncDisposable
                 options.Time.GetUtcNow(), Image: change.Image));
             await catalog.ReconcileAsync(cancellationToken);
             return new ProvisioningDatabase(db, catalog, nodes, new DeploymentTracker(db, options.Time, events),
-                new AccountStore(db, options.Time, options.PasswordIterations), new SettingsStore(db, options.Time, events), events);
+                new AccountStore(db, options.Time, options.PasswordIterations), new SettingsStore(db, options.Time, events), events,
+                NodeKeys.LoadOrCreate(dataDirectory));
         }
         catch
         {

@@ -91,5 +91,22 @@ public static class ProvisioningMigrations
         [
             "CREATE INDEX nodes_ip ON nodes (ip)",
         ]),
+        new(Module, 3, "node isolation: operator-pinned node addresses, and the audit log",
+        [
+            "ALTER TABLE nodes ADD COLUMN pinned_ip TEXT NULL",
+            """
+            CREATE TABLE audit_log (
+                id {identity},
+                at BIGINT NOT NULL,
+                actor TEXT NOT NULL,
+                source TEXT NULL,
+                action TEXT NOT NULL,
+                target TEXT NULL,
+                outcome INTEGER NOT NULL,
+                detail TEXT NULL
+            )
+            """,
+            "CREATE INDEX audit_log_at ON audit_log (at, id)",
+        ]),
     ];
 }

@@ -1,5 +1,6 @@
 using BareMetal.ImageStore.Catalog;
 using BareMetal.Provisioning.Core.Nodes;
+using BareMetal.Provisioning.Core.Security;
 
 namespace BareMetal.Provisioning.Core.Boot;
 
@@ -19,7 +20,9 @@ public static class BootScriptRenderer
     /// <summary>The script for <paramref name="node"/> (null = unknown) and its resolved image (null = none or gone).</summary>
     /// <param name="baseUrl">Our HTTP base as the node reaches it, e.g. "http://10.0.0.1:8080" (a trailing '/' is ignored).</param>
     /// <param name="iscsi">Stream over iSCSI from this portal instead of HTTP range; null = HTTP.</param>
-    public static string Render(string mac, Node? node, CatalogImage? image, string baseUrl, IscsiPortal? iscsi = null)
+    /// <param name="secrets">The deployment's secrets: the key in the disk URL and on callbacks, the CHAP
+    /// secrets for iSCSI. Null only for renderings nobody boots (tests, previews): URLs then carry no key.</param>
+    public static string Render(string mac, Node? node, CatalogImage? image, string baseUrl, IscsiPortal? iscsi = null, NodeSecrets? secrets = null)
     {
         ArgumentNullException.ThrowIfNull(mac);
         ArgumentNullException.ThrowIfNull(baseUrl);
@@ -31,22 +34,41 @@ public static class BootScriptRenderer
         return node.Mode switch
         {
             NodeMode.Local => Local(mac),
-            NodeMode.Stream when image is { Status: CatalogImageStatus.Ready } => Stream(iscsi is null ? DiskUrl(b, image, node) : iscsi.SanUri(image.ExportName, node.CompactMac)),
+            NodeMode.Stream when image is { Status: CatalogImageStatus.Ready } => iscsi is null
+                ? Stream(DiskUrl(b, image, node, secrets?.ExportKey))
+                : Stream(iscsi.SanUri(image.ExportName, node.CompactMac), ChapLines(secrets)),
             NodeMode.Stream => Waiting(mac, b, $"image {Describe(node)} is not available"),
-            NodeMode.Deploy when image is { Status: CatalogImageStatus.Ready } => Deploy(mac, b, image),
+            NodeMode.Deploy when image is { Status: CatalogImageStatus.Ready } => Deploy(mac, b, image, secrets?.ExportKey),
             NodeMode.Deploy => Waiting(mac, b, $"image {Describe(node)} is not available"),
             _ => Waiting(mac, b, $"mode {node.Mode.ToString().ToLowerInvariant()} is reserved and not implemented yet"),
         };
     }
 
-    /// <summary>"{base}/disk/debian.v3@525400123456": the HTTP-range export of the node's overlay of that version.</summary>
-    public static string DiskUrl(string baseUrl, CatalogImage image, Node node)
+    /// <summary>
+    /// "{base}/disk/debian.v3@525400123456~KEY": the HTTP-range export of the node's overlay of that
+    /// version, with the deployment's key (the block service opens it for no one else).
+    /// </summary>
+    public static string DiskUrl(string baseUrl, CatalogImage image, Node node, string? key = null)
     {
         ArgumentNullException.ThrowIfNull(baseUrl);
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(node);
-        return $"{baseUrl.TrimEnd('/')}/disk/{image.ExportName}@{node.CompactMac}";
+        return $"{baseUrl.TrimEnd('/')}/disk/{image.ExportName}@{node.CompactMac}{(key is null ? "" : "~" + key)}";
     }
+
+    /// <summary>
+    /// iPXE settings for an iSCSI login with CHAP: the node proves itself (username/password) and the
+    /// target proves itself back (reverse-username/reverse-password: mutual CHAP), both with this
+    /// deployment's secrets. Empty without secrets.
+    /// </summary>
+    public static string ChapLines(NodeSecrets? secrets) => secrets is null ? "" :
+        $"""
+        set username {secrets.ChapUser}
+        set password {secrets.ChapSecret}
+        set reverse-username {secrets.ChapUser}
+        set reverse-password {secrets.TargetChapSecret}
+
+        """;
 
     /// <summary>Same text as provisioning/BareMetal.Provisioning.Web/BootScripts.cs had (tests grep for it).</summary>
     public static string UnknownNode(string mac, string baseUrl) =>
@@ -61,11 +83,11 @@ public static class BootScriptRenderer
 
         """;
 
-    /// <summary>Boots the node from its disk over HTTP range or iSCSI (iPXE `sanboot` takes either URI).</summary>
-    public static string Stream(string diskUrl) =>
+    /// <summary>Boots the node from its disk over HTTP range or iSCSI (iPXE `sanboot` takes either URI); <paramref name="settings"/> go first (CHAP).</summary>
+    public static string Stream(string diskUrl, string settings = "") =>
         $"""
         #!ipxe
-        echo BareMetal: streaming {diskUrl}
+        {settings}echo BareMetal: streaming {WithoutKey(diskUrl)}
         sanboot --no-describe {diskUrl} || goto failed
         :failed
         echo BareMetal: sanboot failed, retrying in {RetrySeconds} s
@@ -82,12 +104,21 @@ public static class BootScriptRenderer
         return $"{baseUrl.TrimEnd('/')}/disk/{image.ExportName}";
     }
 
-    /// <summary>"{base}/boot/52:54:00:12:34:56/deploy-done": the node says its copy succeeded; the answer boots the local disk.</summary>
-    public static string DeployDoneUrl(string baseUrl, string mac) => $"{baseUrl.TrimEnd('/')}/boot/{mac}/{DeployDonePath}";
+    /// <summary>"{base}/boot/52:54:00:12:34:56/deploy-done?key=KEY": the node says its copy succeeded; the answer boots the local disk.</summary>
+    public static string DeployDoneUrl(string baseUrl, string mac, string? key = null) =>
+        $"{baseUrl.TrimEnd('/')}/boot/{mac}/{DeployDonePath}{(key is null ? "" : "?key=" + key)}";
 
-    /// <summary>"{base}/boot/52:54:00:12:34:56/deploy-failed?reason=...": the node says its deploy failed.</summary>
-    public static string DeployFailedUrl(string baseUrl, string mac, string reason) =>
-        $"{baseUrl.TrimEnd('/')}/boot/{mac}/{DeployFailedPath}?reason={Uri.EscapeDataString(reason)}";
+    /// <summary>"{base}/boot/52:54:00:12:34:56/deploy-failed?key=KEY&amp;reason=...": the node says its deploy failed.</summary>
+    public static string DeployFailedUrl(string baseUrl, string mac, string reason, string? key = null) =>
+        $"{baseUrl.TrimEnd('/')}/boot/{mac}/{DeployFailedPath}?{(key is null ? "" : "key=" + key + "&")}reason={Uri.EscapeDataString(reason)}";
+
+    /// <summary>A URL or SAN URI as it may be shown on a console: an export key ("~...") is cut off.</summary>
+    public static string WithoutKey(string url)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        var tilde = url.IndexOf('~', StringComparison.Ordinal);
+        return tilde < 0 ? url : url[..tilde] + "~…";
+    }
 
     /// <summary>Last path segment of the done route.</summary>
     public const string DeployDonePath = "deploy-done";
@@ -120,7 +151,7 @@ public static class BootScriptRenderer
     /// after done the same application in boot mode starts the local disk's \EFI\BOOT\BOOTX64.EFI.
     /// </para>
     /// </summary>
-    public static string Deploy(string mac, string baseUrl, CatalogImage image)
+    public static string Deploy(string mac, string baseUrl, CatalogImage image, string? key = null)
     {
         ArgumentNullException.ThrowIfNull(image);
         var b = baseUrl.TrimEnd('/');
@@ -134,7 +165,7 @@ public static class BootScriptRenderer
             :hook
             sanhook --no-describe --drive {san} {url} || goto hook_failed
             chain --autofree {b}/boot/{DeployCopier.FileName}?bytes={image.VirtualSize} || goto copy_failed
-            chain --replace --autofree {DeployDoneUrl(b, mac)} || goto done_unreachable
+            chain --replace --autofree {DeployDoneUrl(b, mac, key)} || goto done_unreachable
             :done_unreachable
             echo BareMetal: the copy is complete but the server did not answer; booting the local disk
             sanunhook --drive {san} || goto unhooked
@@ -145,18 +176,18 @@ public static class BootScriptRenderer
             :efi_hook
             sanhook --no-describe --drive {san} {url} || goto hook_failed
             chain --autofree {b}/boot/{DeployCopierEfi.FileName}?bytes={image.VirtualSize} || goto copy_failed
-            chain --replace --autofree {DeployDoneUrl(b, mac)} || goto efi_done_unreachable
+            chain --replace --autofree {DeployDoneUrl(b, mac, key)} || goto efi_done_unreachable
             :efi_done_unreachable
             echo BareMetal: the copy is complete but the server did not answer; booting the local disk
             sanunhook --drive {san} || goto efi_unhooked
             :efi_unhooked
             chain --autofree {b}/boot/{DeployCopierEfi.BootFileName} || exit
             :hook_failed
-            chain --replace --autofree {DeployFailedUrl(b, mac, "sanhook of the image failed")}
+            chain --replace --autofree {DeployFailedUrl(b, mac, "sanhook of the image failed", key)}
             :copy_failed
             sanunhook --drive {san} || goto report
             :report
-            chain --replace --autofree {DeployFailedUrl(b, mac, "the copier failed (its reason is on the node's console)")}
+            chain --replace --autofree {DeployFailedUrl(b, mac, "the copier failed (its reason is on the node's console)", key)}
 
             """;
     }

@@ -1,16 +1,18 @@
 using BareMetal.ImageStore.Catalog;
 using BareMetal.Provisioning.Core.Deployments;
 using BareMetal.Provisioning.Core.Nodes;
+using BareMetal.Provisioning.Core.Security;
 using BareMetal.Provisioning.Core.Settings;
 
 namespace BareMetal.Provisioning.Core.Boot;
 
 /// <summary>
-/// What /boot/{mac}.ipxe does, minus HTTP: registers the contact (a node that reaches us only over
-/// HTTP still appears), records the script fetch as a deployment event, resolves the assigned image
-/// (newest version unless pinned) and renders the script.
+/// What /boot/{mac}.ipxe does, minus HTTP (the route has already checked that the caller is the node):
+/// refreshes a known node's contact, records the script fetch as a deployment event, resolves the
+/// assigned image (newest version unless pinned) and renders the script with the deployment's secrets
+/// (<see cref="NodeKeys"/>). A fetch never registers a node: boot firmware's DHCP does.
 /// </summary>
-public sealed class BootScriptService(INodeRegistry nodes, IImageCatalog catalog, IDeploymentTracker deployments, ISettingsStore settings)
+public sealed class BootScriptService(INodeRegistry nodes, IImageCatalog catalog, IDeploymentTracker deployments, ISettingsStore settings, NodeKeys keys)
 {
     /// <summary>
     /// A deploy script went out: the node at <see cref="DeployScript.RemoteAddress"/> is about to read
@@ -138,8 +140,16 @@ public sealed class BootScriptService(INodeRegistry nodes, IImageCatalog catalog
     public async Task<string> RenderAsync(string mac, string baseUrl, string? remoteAddress, IscsiPortal? iscsi = null, CancellationToken cancellationToken = default)
     {
         var m = Macs.Require(mac);
+        if (await nodes.GetAsync(m, cancellationToken) is null)
+        {
+            // Not registered (yet: its DHCP contact may still be on its way to the database): wait and ask again.
+            return BootScriptRenderer.UnknownNode(m, baseUrl.TrimEnd('/'));
+        }
         var (node, _) = await nodes.RegisterContactAsync(new HttpBootContact(m, remoteAddress), cancellationToken);
-        await deployments.RecordAsync(m, new DeploymentEvent(DeploymentEventKind.BootScriptFetched, Message: "boot script"), cancellationToken);
+        var fetched = await deployments.RecordAsync(m, new DeploymentEvent(DeploymentEventKind.BootScriptFetched, Message: "boot script"), cancellationToken);
+        var current = fetched.Deployment ?? await deployments.GetCurrentAsync(m, cancellationToken);
+        var secrets = current is null ? null
+            : new NodeSecrets(current.Id, keys.ExportKey(m, current.Id), node.CompactMac, keys.ChapSecret(m, current.Id), keys.TargetChapSecret(m, current.Id));
         if (node.Mode == NodeMode.Local)
         {
             // Nothing of ours sees a local boot go on: handing the node its local disk ends this deployment.
@@ -155,14 +165,14 @@ public sealed class BootScriptService(INodeRegistry nodes, IImageCatalog catalog
             // Deploy reads the image's base export (HTTP range, whatever boot.stream.protocol says: the
             // copier's reads are how the server follows the copy), so the host can attribute them to this node.
             DeployScriptRendered?.Invoke(new DeployScript(m, image, remoteAddress));
-            return BootScriptRenderer.Render(m, node, image, baseUrl);
+            return BootScriptRenderer.Render(m, node, image, baseUrl, secrets: secrets);
         }
         if (await settings.GetAsync(SettingKeys.BootStreamProtocol, cancellationToken) != "iscsi")
         {
-            return BootScriptRenderer.Render(m, node, image, baseUrl);
+            return BootScriptRenderer.Render(m, node, image, baseUrl, secrets: secrets);
         }
         return iscsi is null && node.Mode == NodeMode.Stream
             ? BootScriptRenderer.Waiting(m, baseUrl, $"{SettingKeys.BootStreamProtocol} is iscsi but the iSCSI target is off")
-            : BootScriptRenderer.Render(m, node, image, baseUrl, iscsi);
+            : BootScriptRenderer.Render(m, node, image, baseUrl, iscsi, secrets);
     }
 }

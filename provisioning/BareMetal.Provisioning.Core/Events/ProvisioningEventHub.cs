@@ -22,9 +22,17 @@ public sealed class ProvisioningEventHub : IProvisioningEvents
         }
     }
 
+    /// <summary>
+    /// Raised synchronously inside <see cref="Publish"/>, before any subscriber's queue is written, for
+    /// in-process state that must never miss a change (the access table): unlike a subscription it has no
+    /// queue to overflow. Handlers must be quick and must not throw.
+    /// </summary>
+    public event Action<ProvisioningChange>? Committed;
+
     public void Publish(ProvisioningChange change)
     {
         ArgumentNullException.ThrowIfNull(change);
+        Committed?.Invoke(change);
         Channel<ProvisioningChange>[] targets;
         lock (_lock)
         {

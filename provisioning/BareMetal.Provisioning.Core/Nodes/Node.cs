@@ -16,6 +16,7 @@ namespace BareMetal.Provisioning.Core.Nodes;
 /// <param name="ImageVersion">Pinned version; null = always the newest version of <paramref name="ImageName"/>.</param>
 /// <param name="Mode">How it boots.</param>
 /// <param name="Origin">Auto-registered or added by hand.</param>
+/// <param name="PinnedAddress">The address an operator gave when adding it by hand: where its requests are accepted from (see <see cref="Security.INodeAddressVerifier"/>).</param>
 public sealed record Node(
     string Mac,
     string? Hostname,
@@ -28,7 +29,8 @@ public sealed record Node(
     string? ImageName,
     int? ImageVersion,
     NodeMode Mode,
-    NodeOrigin Origin)
+    NodeOrigin Origin,
+    string? PinnedAddress = null)
 {
     /// <summary>"525400123456": the identity in its export name ("debian.v3@525400123456").</summary>
     public string CompactMac => Macs.Compact(Mac);

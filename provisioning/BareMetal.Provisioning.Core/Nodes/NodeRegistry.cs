@@ -18,7 +18,7 @@ public sealed class NodeRegistry : INodeRegistry, IImageUsage
     /// <summary>RFC 1035: a host name has at most 253 characters.</summary>
     public const int MaxHostnameLength = 253;
 
-    private const string Columns = "mac, hostname, architecture, uuid, firmware, ip, first_seen, last_seen, image_name, image_version, mode, origin";
+    private const string Columns = "mac, hostname, architecture, uuid, firmware, ip, first_seen, last_seen, image_name, image_version, mode, origin, pinned_ip";
 
     private readonly SqlDatabase _db;
     private readonly TimeProvider _time;
@@ -60,7 +60,7 @@ public sealed class NodeRegistry : INodeRegistry, IImageUsage
             if (created)
             {
                 await s.ExecuteAsync(
-                    $"INSERT INTO nodes ({Columns}) VALUES (@mac, NULL, @arch, @uuid, @fw, @ip, @now, @now, NULL, NULL, 0, 0)", cancellationToken,
+                    $"INSERT INTO nodes ({Columns}) VALUES (@mac, NULL, @arch, @uuid, @fw, @ip, @now, @now, NULL, NULL, 0, 0, NULL)", cancellationToken,
                     ("@mac", mac), ("@arch", arch is { } a ? (int)a : null), ("@uuid", uuid?.ToString("D")), ("@fw", (int)(firmware ?? FirmwareKind.Other)),
                     ("@ip", ip), ("@now", now));
             }
@@ -89,6 +89,15 @@ public sealed class NodeRegistry : INodeRegistry, IImageUsage
         {
             throw new CatalogException(CatalogErrorKind.Invalid, "an IP address has at most 64 characters");
         }
+        // An address given by hand is the operator's word: it pins the node there (a node's callbacks and
+        // boot script are accepted from it), unlike the last-seen address any DHCP request can claim.
+        string? pinned = null;
+        if (node.IpAddress is { Length: > 0 } given)
+        {
+            pinned = System.Net.IPAddress.TryParse(given, out var parsed)
+                ? (parsed.IsIPv4MappedToIPv6 ? parsed.MapToIPv4() : parsed).ToString()
+                : throw new CatalogException(CatalogErrorKind.Invalid, $"'{given}' is not an IP address");
+        }
         var now = DbValues.ToUnixMs(_time.GetUtcNow());
         Node added;
         await using (var s = await _db.WriteAsync(cancellationToken))
@@ -98,9 +107,9 @@ public sealed class NodeRegistry : INodeRegistry, IImageUsage
                 throw new CatalogException(CatalogErrorKind.Conflict, $"node {mac} is already registered");
             }
             await s.ExecuteAsync(
-                $"INSERT INTO nodes ({Columns}) VALUES (@mac, @host, @arch, @uuid, @fw, @ip, @now, @now, NULL, NULL, 0, 1)", cancellationToken,
+                $"INSERT INTO nodes ({Columns}) VALUES (@mac, @host, @arch, @uuid, @fw, @ip, @now, @now, NULL, NULL, 0, 1, @ip)", cancellationToken,
                 ("@mac", mac), ("@host", hostname), ("@arch", node.Architecture is { } a ? (int)a : null), ("@uuid", node.Uuid?.ToString("D")),
-                ("@fw", (int)node.Firmware), ("@ip", node.IpAddress), ("@now", now));
+                ("@fw", (int)node.Firmware), ("@ip", pinned), ("@now", now));
             added = await FindAsync(s, mac, cancellationToken) ?? throw new InvalidOperationException("node vanished inside its transaction");
             await s.CommitAsync(cancellationToken);
         }
@@ -249,7 +258,8 @@ public sealed class NodeRegistry : INodeRegistry, IImageUsage
         r.String("image_name"),
         r.NullableInt32("image_version"),
         (NodeMode)r.Int32("mode"),
-        (NodeOrigin)r.Int32("origin"));
+        (NodeOrigin)r.Int32("origin"),
+        r.String("pinned_ip"));
 
     private static string? CheckHostname(string? hostname)
     {
