@@ -24,9 +24,14 @@ internal static class ServeCommand
         var adminPassword = new Option<string?>("--admin-password") { Description = "Set (replace) the admin password (or env BAREMETAL_ADMIN_PASSWORD); else one is generated at first run and printed once." };
         var maxUpload = new Option<long>("--max-upload") { Description = "Largest image upload accepted, in bytes.", DefaultValueFactory = _ => 64L << 30 };
         var importRoots = new Option<string[]>("--import-root") { Description = "Extra folder the API may import image files from (repeatable).", AllowMultipleArgumentsPerToken = false };
+        var addressCheck = new Option<string>("--node-address-check")
+        {
+            Description = "How a node proves it is itself when it opens its disk: 'verified' (default: its deployment key AND an address the server can bind to its MAC: our DHCP lease, the neighbour table, or an address pinned when the node was added by hand), or 'key' (the key alone, for routed segments; a contradicted address is still refused).",
+            DefaultValueFactory = _ => "verified",
+        };
         var cmd = new Command("serve", "Run the whole server (web console, REST API, boot scripts, TFTP, NBD and iSCSI block service) on embedded defaults.")
         {
-            data, http, tftp, nbd, iscsi, dhcp, iface, range, publicUrl, catalog, adminPassword, maxUpload, importRoots,
+            data, http, tftp, nbd, iscsi, dhcp, iface, range, publicUrl, catalog, adminPassword, maxUpload, importRoots, addressCheck,
         };
         cmd.SetAction(async (parse, ct) =>
         {
@@ -51,6 +56,12 @@ internal static class ServeCommand
                 AdminPassword = parse.GetValue(adminPassword) ?? Environment.GetEnvironmentVariable("BAREMETAL_ADMIN_PASSWORD"),
                 MaxUploadBytes = parse.GetValue(maxUpload) is var m && m > 0 ? m : throw new CliException("--max-upload must be a positive number of bytes"),
                 ImportRoots = [.. (parse.GetValue(importRoots) ?? []).Select(Path.GetFullPath)],
+                RequireVerifiedNodeAddress = parse.GetValue(addressCheck) switch
+                {
+                    "verified" => true,
+                    "key" => false,
+                    var other => throw new CliException($"--node-address-check is 'verified' or 'key', not '{other}'"),
+                },
             };
             if (options.Dhcp is not null && options.DhcpInterface is null)
             {

@@ -7,10 +7,12 @@ using BareMetal.ImageStore.Nbd.Http;
 using BareMetal.ImageStore.Nbd.Server;
 using BareMetal.Provisioning.Core;
 using BareMetal.Provisioning.Core.Accounts;
+using BareMetal.Provisioning.Core.Audit;
 using BareMetal.Provisioning.Core.Boot;
 using BareMetal.Provisioning.Core.Deployments;
 using BareMetal.Provisioning.Core.Events;
 using BareMetal.Provisioning.Core.Nodes;
+using BareMetal.Provisioning.Core.Security;
 using BareMetal.Provisioning.Core.Settings;
 using BareMetal.Provisioning.Web.Api;
 using BareMetal.Provisioning.Web.Auth;
@@ -49,6 +51,10 @@ public sealed partial class BareMetalServer : IAsyncDisposable
     private WebApplication? _web;
     private PrometheusExporter? _metrics;
     private CatalogExportProvider? _exports;
+    private NodeSecurity? _security;
+    private AuditTrail? _audit;
+    private DhcpServer? _dhcp;
+    private string? _dhcpInterface;
     private ProvisioningDatabase? _db;
     private ProgressPump? _pump;
     private ITftpFileProvider? _bootFiles;
@@ -113,6 +119,10 @@ public sealed partial class BareMetalServer : IAsyncDisposable
         await EnsureAdminPasswordAsync(_db.Accounts, cancellationToken);
         _exports = new CatalogExportProvider(_options.OverlaysDirectory, _options.ImagesDirectory);
         await RefreshExportsAsync(cancellationToken);
+        // Node isolation: every front-end opens exports through _security, which knows who each node is.
+        _audit = new AuditTrail(_db.Audit, _options.Time, _loggers.CreateLogger("BareMetal.Audit"));
+        var addresses = _options.NodeAddresses ?? new HostAddressVerifier(LeaseHolder, () => NeighbourTable.ReadLive(), () => _dhcpInterface, _options.Time);
+        _security = await NodeSecurity.StartAsync(_db, _exports, _db.Keys, addresses, _options.RequireVerifiedNodeAddress, _audit, _options.Time, cancellationToken);
         _db.Catalog.Changed += OnCatalogChanged;
         _pump = new ProgressPump(_exports, _db.Deployments, _loggers.CreateLogger("BareMetal.Progress"));
         // Deploy mode reads the image's shared read-only export: the node's address tells its reads apart.
@@ -234,6 +244,9 @@ public sealed partial class BareMetalServer : IAsyncDisposable
         services.AddSingleton<IProvisioningEvents>(db.Events);
         services.AddSingleton(db.BootScripts);
         services.AddSingleton(_exports!);
+        services.AddSingleton(_security!);
+        services.AddSingleton(_audit!);
+        services.AddSingleton(db.Audit);
         services.AddSingleton<AdminSessions>();
         services.AddProblemDetails();
         services.AddExceptionHandler<ApiExceptionHandler>();
@@ -268,6 +281,7 @@ public sealed partial class BareMetalServer : IAsyncDisposable
         web.UseRouting();
         web.UseRateLimiter();
         web.UseAuthentication();
+        web.UseMiddleware<AuditMiddleware>();
         web.UseAuthorization();
         web.UseMiddleware<CsrfMiddleware>();
     }
@@ -279,7 +293,7 @@ public sealed partial class BareMetalServer : IAsyncDisposable
         BootFileRoutes.Map(web, _bootFiles!, RenderBootScriptAsync, RecordBootFileAsync);
         DeployRoutes.Map(web, NodeBaseUrl, PumpProgressAsync);
         OsUpRoutes.Map(web, NodeBaseUrl);
-        BlockHttpExport.Map(web, _exports!);
+        BlockHttpExport.Map(web, _security!);
         var api = web.MapGroup("/api/v1");
         SessionRoutes.Map(api);
         ImageRoutes.Map(api);
@@ -287,14 +301,16 @@ public sealed partial class BareMetalServer : IAsyncDisposable
         SettingsRoutes.Map(api);
         EventRoutes.Map(api);
         ExportRoutes.Map(api);
+        AuditRoutes.Map(api);
     }
 
-    /// <summary>The node's iPXE script (registering the node if it is new), for <c>/boot/{mac}.ipxe</c>.</summary>
+    /// <summary>The node's iPXE script, for <c>/boot/{mac}.ipxe</c>: only to the node's own address (it holds the deployment's secrets).</summary>
     private Task<string> RenderBootScriptAsync(HttpContext ctx, string mac)
     {
+        NodeRequests.RequireNodeAddress(ctx, mac);
         var baseUrl = NodeBaseUrl(ctx);
         return ctx.RequestServices.GetRequiredService<BootScriptService>()
-            .RenderAsync(mac, baseUrl, ctx.Connection.RemoteIpAddress?.ToString(), IscsiPortalFor(baseUrl), ctx.RequestAborted);
+            .RenderAsync(mac, baseUrl, NodeRequests.ClientAddress(ctx).ToString(), IscsiPortalFor(baseUrl), ctx.RequestAborted);
     }
 
     /// <summary>
@@ -346,7 +362,7 @@ public sealed partial class BareMetalServer : IAsyncDisposable
         var lines = new List<string>();
         if (_options.Nbd is { } nbdEndPoint)
         {
-            var nbd = new NbdServer(_exports!, logger: loggers.CreateLogger("nbd"));
+            var nbd = new NbdServer(_security!, logger: loggers.CreateLogger("nbd"));
             _services.Add(nbd);
             nbd.Start(nbdEndPoint);
             NbdEndPoint = nbd.LocalEndPoint;
@@ -356,7 +372,7 @@ public sealed partial class BareMetalServer : IAsyncDisposable
         if (_options.Iscsi is { } iscsiEndPoint)
         {
             // The same exports as NBD and HTTP, one target per export (and per node overlay).
-            var iscsi = new IscsiServer(_exports!, logger: loggers.CreateLogger("iscsi"));
+            var iscsi = new IscsiServer(_security!, logger: loggers.CreateLogger("iscsi"));
             _services.Add(iscsi);
             iscsi.Start(iscsiEndPoint);
             _iscsiEndPoint = iscsi.LocalEndPoint;
@@ -442,6 +458,8 @@ public sealed partial class BareMetalServer : IAsyncDisposable
         }, policy);
         dhcp.ClientContact += (_, c) => _ = OnDhcpContactAsync(c);
         _services.Add(dhcp);
+        _dhcp = dhcp;
+        _dhcpInterface = iface;
         await dhcp.StartAsync(cancellationToken);
         return $"dhcp  {mode.ToString().ToLowerInvariant()} on {iface} ({address}), boot scripts from {baseUrl}";
     }
@@ -503,6 +521,18 @@ public sealed partial class BareMetalServer : IAsyncDisposable
         }
     }
 
+    /// <summary>The MAC our full-mode DHCP holds a bound, unexpired lease of <paramref name="address"/> for; null otherwise.</summary>
+    private string? LeaseHolder(System.Net.IPAddress address)
+    {
+        if (_dhcp?.FullSession is not { } full)
+        {
+            return null;
+        }
+        var now = _options.Time.GetUtcNow();
+        var lease = full.Leases.FirstOrDefault(l => l.State == BareMetal.Pxe.Dhcp.Leases.LeaseState.Bound && l.Address.Equals(address) && !l.IsExpired(now));
+        return lease is null ? null : Macs.Normalise(lease.Mac);
+    }
+
     private static System.Net.IPAddress? InterfaceAddress(string name) =>
         System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
             .FirstOrDefault(n => n.Name == name)?.GetIPProperties().UnicastAddresses
@@ -532,8 +562,17 @@ public sealed partial class BareMetalServer : IAsyncDisposable
         _metrics = null;
         _exports?.Dispose();
         _exports = null;
+        if (_audit is not null)
+        {
+            await _audit.DisposeAsync();
+            _audit = null;
+        }
         if (_db is not null)
         {
+            if (_security is not null)
+            {
+                _db.Events.Committed -= _security.Table.Apply;
+            }
             _db.Catalog.Changed -= OnCatalogChanged;
             await _db.DisposeAsync();
             _db = null;

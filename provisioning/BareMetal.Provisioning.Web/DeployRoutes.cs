@@ -1,4 +1,5 @@
 using BareMetal.Provisioning.Core.Boot;
+using BareMetal.Provisioning.Web.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,8 +11,9 @@ namespace BareMetal.Provisioning.Web;
 /// <c>/boot/{mac}/deploy-done</c> after the copier returned success (the deployment is done; the answer
 /// is an iPXE script that boots the local disk) and GET <c>/boot/{mac}/deploy-failed?reason=...</c>
 /// (failed with that reason; the answer says so and waits). GET, because iPXE's `chain` can only GET.
-/// Open like the other /boot routes: nodes cannot log in. Errors are problem details (400 bad MAC,
-/// 404 unknown node, 409 nothing to finish).
+/// Nodes cannot log in: the script carries the deployment's key (<c>?key=</c>), and a caller without it
+/// must be at the node's own address (<see cref="NodeRequests"/>). Errors are problem details (400 bad
+/// MAC, 403 not this node, 404 unknown node, 409 nothing to finish).
 /// </summary>
 internal static class DeployRoutes
 {
@@ -24,11 +26,13 @@ internal static class DeployRoutes
     {
         web.MapGet("/boot/{mac}/" + BootScriptRenderer.DeployDonePath, async (string mac, HttpContext ctx) =>
         {
+            NodeRequests.RequireNodeOrOperator(ctx, mac, "deploy-done");
             await sampleProgress();
             return Results.Text(await ctx.RequestServices.GetRequiredService<BootScriptService>().DeployDoneAsync(mac, ctx.RequestAborted), "text/plain");
         });
         web.MapGet("/boot/{mac}/" + BootScriptRenderer.DeployFailedPath, async (string mac, string? reason, HttpContext ctx) =>
         {
+            NodeRequests.RequireNodeOrOperator(ctx, mac, "deploy-failed");
             await sampleProgress();
             return Results.Text(await ctx.RequestServices.GetRequiredService<BootScriptService>()
                 .DeployFailedAsync(mac, Printable(reason), baseUrl(ctx), ctx.RequestAborted), "text/plain");

@@ -47,6 +47,17 @@ public sealed record ServeOptions
     /// <summary>Open node reports (<c>/boot/{mac}/os-up</c>) allowed per client address and minute (429 beyond).</summary>
     public int NodeReportsPerMinute { get; init; } = 30;
 
+    /// <summary>
+    /// Whether a node's own address must be verified (our DHCP lease, the neighbour table, or an address
+    /// pinned by hand) for it to open its exports with its key. Off (`--node-address-check key`) for nodes
+    /// the server cannot see at layer 2 (routed segments): the deployment key alone then proves a node,
+    /// unless its address is contradicted. Boot scripts always need a verified address.
+    /// </summary>
+    public bool RequireVerifiedNodeAddress { get; init; } = true;
+
+    /// <summary>Test seam: how node addresses are verified (null = this host's leases and neighbour table).</summary>
+    internal BareMetal.Provisioning.Core.Security.INodeAddressVerifier? NodeAddresses { get; init; }
+
     /// <summary>Log to the console as well as data/logs (tests turn it off).</summary>
     public bool LogToConsole { get; init; } = true;
 

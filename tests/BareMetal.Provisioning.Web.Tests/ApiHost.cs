@@ -54,6 +54,7 @@ internal sealed partial class ApiHost : IAsyncDisposable
             PasswordIterations = 1000,
             ProgressInterval = Timeout.InfiniteTimeSpan,
             ConfigureWeb = testServer ? b => b.WebHost.UseTestServer() : null,
+            NodeAddresses = TrustingAddresses.Instance,
         };
         options = configure?.Invoke(options) ?? options;
         var server = new BareMetalServer(options);
@@ -129,6 +130,34 @@ internal sealed partial class ApiHost : IAsyncDisposable
 
     /// <summary>Uploads bytes as an image through the API; returns the response.</summary>
     /// <summary>Asserts the status (with the body in the message) and returns the response's JSON; disposes the response.</summary>
+    /// <summary>Registers <paramref name="mac"/> as its boot firmware's first contact would (fetching a script no longer does).</summary>
+    public async Task RegisterNodeAsync(string mac) =>
+        await Server.Database.Nodes.RegisterContactAsync(new BareMetal.Provisioning.Core.Nodes.HttpBootContact(mac, null));
+
+    /// <summary>The node's boot script, fetched as the node (the host's default verifier takes every address as the node's).</summary>
+    public async Task<string> FetchScriptAsync(string mac)
+    {
+        using var anon = Anonymous();
+        return await anon.GetStringAsync($"/boot/{mac}.ipxe");
+    }
+
+    /// <summary>The export a stream script sanboots: "base.v1@525400ccdd01~KEY", the deployment's key included.</summary>
+    public static string DiskExportIn(string script)
+    {
+        var m = Regex.Match(script, @"sanboot --no-describe \S+/disk/(\S+)");
+        Assert.That(m.Success, Is.True, script);
+        return m.Groups[1].Value;
+    }
+
+    /// <summary>Registers the node, assigns it to stream <paramref name="image"/> and fetches its script: the keyed name of its export.</summary>
+    public async Task<string> StreamingExportAsync(HttpClient admin, string mac, string image)
+    {
+        await RegisterNodeAsync(mac);
+        using var r = await admin.PutAsJsonAsync($"/api/v1/nodes/{mac}/assignment", new { image, mode = "stream" });
+        Assert.That(r.StatusCode, Is.EqualTo(HttpStatusCode.OK), await r.Content.ReadAsStringAsync());
+        return DiskExportIn(await FetchScriptAsync(mac));
+    }
+
     public static async Task<JsonElement> JsonAsync(HttpResponseMessage r, HttpStatusCode expected)
     {
         ArgumentNullException.ThrowIfNull(r);

@@ -48,10 +48,7 @@ public sealed class CliVerbTests
         var json = await RunAsync("image", "list", "--json", "--server", _server, "--token", _token);
         Assert.That(JsonDocument.Parse(json.Out).RootElement.GetArrayLength(), Is.GreaterThanOrEqualTo(2));
 
-        using (var anon = _host.Anonymous())
-        {
-            await anon.GetStringAsync("/boot/52:54:00:c1:10:01.ipxe");
-        }
+        await _host.RegisterNodeAsync("52:54:00:c1:10:01");
         var assign = await RunAsync("node", "assign", "52:54:00:c1:10:01", "cliup", "--mode", "stream", "--server", _server, "--token", _token);
         Assert.That(assign.Code, Is.EqualTo(0), assign.Err);
         Assert.That(assign.Out.Trim(), Is.EqualTo("node 52:54:00:c1:10:01: cliup (stream)"));
@@ -68,14 +65,12 @@ public sealed class CliVerbTests
         const string mac = "52:54:00:c1:10:02";
         var up = await RunAsync("image", "import", "--upload", _host.WriteRawImage("cli-commit.img"), "--name", "clibase", "--server", _server, "--token", _token);
         Assert.That(up.Code, Is.EqualTo(0), up.Err);
-        using (var anon = _host.Anonymous())
-        {
-            await anon.GetStringAsync($"/boot/{mac}.ipxe");
-        }
+        await _host.RegisterNodeAsync(mac);
         var assign = await RunAsync("node", "assign", mac, "clibase", "--server", _server, "--token", _token);
         Assert.That(assign.Code, Is.EqualTo(0), assign.Err);
         var written = Enumerable.Repeat((byte)0x6b, 4096).ToArray();
-        await using (var node = await NbdClient.ConnectAsync("127.0.0.1", _host.NbdPort, "clibase.v1@525400c11002"))
+        var export = ApiHost.DiskExportIn(await _host.FetchScriptAsync(mac));
+        await using (var node = await NbdClient.ConnectAsync("127.0.0.1", _host.NbdPort, export))
         {
             await node.WriteAsync(65536, written);
         }

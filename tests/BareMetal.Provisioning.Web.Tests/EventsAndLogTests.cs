@@ -29,13 +29,13 @@ public sealed class EventsAndLogTests
         Assert.That((await NextEventAsync(reader, cts.Token)).Event, Is.EqualTo("image"));
         (await client.PutAsJsonAsync("/api/v1/nodes/52:54:00:5e:00:01/assignment", new { image = "feed" }, cts.Token)).Dispose();
         Assert.That((await NextEventAsync(reader, cts.Token)).Event, Is.EqualTo("node"));
-        await client.GetStringAsync("/boot/52:54:00:5e:00:01.ipxe", cts.Token);
+        var disk = "/disk/" + ApiHost.DiskExportIn(await client.GetStringAsync("/boot/52:54:00:5e:00:01.ipxe", cts.Token));
         await SkipUntilAsync(reader, "deployment", cts.Token);
-        await ReadDiskAsync(client, "/disk/feed.v1@5254005e0001", 0, 511, cts.Token);
+        await ReadDiskAsync(client, disk, 0, 511, cts.Token);
         await host.Server.PumpProgressAsync();
         var streaming = await SkipUntilAsync(reader, "deployment", cts.Token);
         Assert.That(streaming.GetProperty("deployment").GetProperty("state").GetString(), Is.EqualTo("streaming"));
-        await ReadDiskAsync(client, "/disk/feed.v1@5254005e0001", 512, 1023, cts.Token);
+        await ReadDiskAsync(client, disk, 512, 1023, cts.Token);
         await host.Server.PumpProgressAsync();
         var progress = await SkipUntilAsync(reader, "progress", cts.Token);
         Assert.That(progress.GetProperty("deployment").GetProperty("progress").GetProperty("bytesStreamed").GetInt64(), Is.EqualTo(1024));

@@ -42,10 +42,12 @@ public sealed partial class ExportCountersTests
             Assert.That((await r.Content.ReadAsByteArrayAsync()).Length, Is.EqualTo(to - from + 1));
         }
 
-        // NBD, through the node's overlay: 8 KiB read in block 0, 4 KiB written in block 16.
+        // NBD, through the node's overlay (the name with its key, from its boot script): 8 KiB read in block 0, 4 KiB written in block 16.
+        var keyed = await _host.StreamingExportAsync(_client, "52:54:00:aa:bb:10", "counted");
+        Assert.That(keyed, Does.StartWith(NodeExport + "~"));
         var nbd = _host.Server.NbdEndPoint!;
         // Kept open to the end: its disconnect would be a third request.
-        _node = await NbdClient.ConnectAsync("127.0.0.1", nbd.Port, NodeExport);
+        _node = await NbdClient.ConnectAsync("127.0.0.1", nbd.Port, keyed);
         await _node.ReadAsync(0, new byte[8192]);
         await _node.WriteAsync(16L * Block, new byte[4096]);
 

@@ -29,11 +29,17 @@ public sealed class NodeApiTests(StoreBackend backend)
     }
 
     [Test]
-    public async Task UnknownNode_FetchingItsScript_IsRegistered_ThenStreamsWhenAssigned_AndReportsProgress()
+    public async Task UnknownNode_FetchingItsScript_WaitsUnregistered_ThenStreamsOnceRegisteredAndAssigned_AndReportsProgress()
     {
         using var anon = _host.Anonymous();
         var script = await anon.GetStringAsync("/boot/52-54-00-AA-BB-01.ipxe");
         Assert.That(script, Does.StartWith("#!ipxe").And.Contain("52:54:00:aa:bb:01 is not assigned yet"));
+        await Problem.AssertAsync(await _client.GetAsync("/api/v1/nodes/52:54:00:aa:bb:01"), HttpStatusCode.NotFound, "no node");
+
+        // Boot firmware's DHCP registers a node; then its script fetches count.
+        await _host.RegisterNodeAsync("52:54:00:aa:bb:01");
+        script = await anon.GetStringAsync("/boot/52-54-00-AA-BB-01.ipxe");
+        Assert.That(script, Does.Contain("52:54:00:aa:bb:01 is not assigned yet"));
         var node = await ApiHost.JsonAsync(await _client.GetAsync("/api/v1/nodes/52:54:00:aa:bb:01"), HttpStatusCode.OK);
         Assert.That(node.GetProperty("addedByHand").GetBoolean(), Is.False);
         Assert.That(node.GetProperty("state").GetString(), Is.EqualTo("bootloader"));
@@ -43,10 +49,15 @@ public sealed class NodeApiTests(StoreBackend backend)
         Assert.That(assigned.GetProperty("mode").GetString(), Is.EqualTo("stream"));
 
         script = await anon.GetStringAsync("/boot/52:54:00:aa:bb:01.ipxe");
-        Assert.That(script, Does.Contain("sanboot").And.Contain("/disk/tiny.v1@525400aabb01"));
+        Assert.That(script, Does.Contain("sanboot").And.Contain("/disk/tiny.v1@525400aabb01~"));
+        var disk = "/disk/" + ApiHost.DiskExportIn(script);
+        using (var keyless = await anon.GetAsync("/disk/tiny.v1@525400aabb01"))
+        {
+            Assert.That(keyless.StatusCode, Is.EqualTo(HttpStatusCode.NotFound), "a node's disk needs its deployment's key");
+        }
 
         // The node reads its disk over HTTP; the progress pump turns the counters into a Streaming deployment.
-        using (var range = new HttpRequestMessage(HttpMethod.Get, "/disk/tiny.v1@525400aabb01"))
+        using (var range = new HttpRequestMessage(HttpMethod.Get, disk))
         {
             range.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(0, 4095);
             using var read = await anon.SendAsync(range);
@@ -131,6 +142,7 @@ public sealed class NodeApiTests(StoreBackend backend)
     {
         using var anon = _host.Anonymous();
         await Problem.AssertAsync(await anon.PostAsJsonAsync("/api/v1/nodes/52:54:00:99:99:97/events", new { @event = "os-up" }), HttpStatusCode.NotFound, "no node");
+        await _host.RegisterNodeAsync("52:54:00:00:00:c0");
         await anon.GetStringAsync("/boot/52:54:00:00:00:c0.ipxe");
         await Problem.AssertAsync(await anon.PostAsJsonAsync("/api/v1/nodes/52:54:00:00:00:c0/events", new { @event = "exploded" }), HttpStatusCode.BadRequest, "event");
         await Problem.AssertAsync(await anon.PostAsJsonAsync("/api/v1/nodes/52:54:00:00:00:c0/events", new { @event = "copying", copyPercent = 250 }), HttpStatusCode.BadRequest, "copyPercent");
@@ -149,6 +161,7 @@ public sealed class NodeApiTests(StoreBackend backend)
     public async Task NodeAssignedLocal_FetchingItsScript_GetsItsLocalDisk_AndItsDeploymentIsDone()
     {
         using var anon = _host.Anonymous();
+        await _host.RegisterNodeAsync("52:54:00:aa:bb:03");
         await anon.GetStringAsync("/boot/52:54:00:aa:bb:03.ipxe");
         await ApiHost.JsonAsync(await _client.PutAsJsonAsync("/api/v1/nodes/52:54:00:aa:bb:03/assignment", new { image = "tiny", mode = "local" }), HttpStatusCode.OK);
 
@@ -175,6 +188,7 @@ public sealed class NodeApiTests(StoreBackend backend)
     public async Task StreamProtocolIscsi_WithTheTargetOff_MakesTheNodeWaitAndSayWhy()
     {
         using var anon = _host.Anonymous();
+        await _host.RegisterNodeAsync("52:54:00:aa:bb:04");
         await anon.GetStringAsync("/boot/52:54:00:aa:bb:04.ipxe");
         await ApiHost.JsonAsync(await _client.PutAsJsonAsync("/api/v1/nodes/52:54:00:aa:bb:04/assignment", new { image = "tiny", mode = "stream" }), HttpStatusCode.OK);
         await ApiHost.JsonAsync(await _client.PutAsJsonAsync("/api/v1/settings", new Dictionary<string, string> { ["boot.stream.protocol"] = "iscsi" }), HttpStatusCode.OK);
@@ -202,12 +216,15 @@ public sealed class NodeApiTests(StoreBackend backend)
         }
         await ApiHost.JsonAsync(await client.PutAsJsonAsync("/api/v1/settings", new Dictionary<string, string> { ["boot.stream.protocol"] = "iscsi" }), HttpStatusCode.OK);
         using var anon = host.Anonymous();
+        await host.RegisterNodeAsync("52:54:00:aa:bb:05");
         await anon.GetStringAsync("/boot/52:54:00:aa:bb:05.ipxe");
         await ApiHost.JsonAsync(await client.PutAsJsonAsync("/api/v1/nodes/52:54:00:aa:bb:05/assignment", new { image = "tiny", mode = "stream" }), HttpStatusCode.OK);
         var script = await anon.GetStringAsync("/boot/52:54:00:aa:bb:05.ipxe");
         var port = host.Server.Endpoints.Single(e => e.StartsWith("iscsi", StringComparison.Ordinal)).Split(':')[2].Split('/')[0];
         Assert.That(port, Is.Not.EqualTo("0"));
         Assert.That(script, Does.Contain($"sanboot --no-describe iscsi:127.0.0.1::{port}:0:iqn.2026-11.dev.baremetal:tiny.v1:525400aabb05\n"));
+        // The node logs in with its deployment's CHAP secret, and checks the target's (mutual CHAP).
+        Assert.That(script, Does.Match("set username 525400aabb05\nset password [a-z2-7]{16}\nset reverse-username 525400aabb05\nset reverse-password [a-z2-7]{16}\n"));
     }
 
     [Test]

@@ -36,14 +36,8 @@ public sealed partial class NodeCommitTests
         await _host.DisposeAsync();
     }
 
-    /// <summary>A node that registered (fetched its boot script) and streams "base".</summary>
-    private async Task StreamingNodeAsync(string mac)
-    {
-        using var anon = _host.Anonymous();
-        await anon.GetStringAsync($"/boot/{mac}.ipxe");
-        using var r = await _client.PutAsJsonAsync($"/api/v1/nodes/{mac}/assignment", new { image = "base", mode = "stream" });
-        Assert.That(r.StatusCode, Is.EqualTo(HttpStatusCode.OK), await r.Content.ReadAsStringAsync());
-    }
+    /// <summary>A registered node that streams "base": the keyed name of its export, from its boot script.</summary>
+    private Task<string> StreamingNodeAsync(string mac) => _host.StreamingExportAsync(_client, mac, "base");
 
     private async Task<JsonElement> CommitAsync(string mac, string name, HttpStatusCode expected)
     {
@@ -62,8 +56,9 @@ public sealed partial class NodeCommitTests
     [Test]
     public async Task Commit_OfWhatANodeWrote_IsANewCatalogImageWithTheOverlayOverTheBase()
     {
-        await StreamingNodeAsync("52:54:00:cc:dd:01");
-        await using var node = await NbdClient.ConnectAsync("127.0.0.1", _nbdPort, "base.v1@525400ccdd01");
+        var export = await StreamingNodeAsync("52:54:00:cc:dd:01");
+        Assert.That(export, Does.StartWith("base.v1@525400ccdd01~"));
+        await using var node = await NbdClient.ConnectAsync("127.0.0.1", _nbdPort, export);
         var expected = (byte[])_base.Clone();
         var written = Enumerable.Range(0, 70_144).Select(i => unchecked((byte)(i * 13 + 1))).ToArray();
         // Sector-aligned (the client agrees to 512-byte blocks), across a cluster boundary and over the
@@ -107,8 +102,8 @@ public sealed partial class NodeCommitTests
     [Test]
     public async Task ConsoleCommitButton_WithItsAntiforgeryToken_CommitsAndWithoutItIsRefused()
     {
-        await StreamingNodeAsync("52:54:00:cc:dd:05");
-        await using (var node = await NbdClient.ConnectAsync("127.0.0.1", _nbdPort, "base.v1@525400ccdd05"))
+        var export = await StreamingNodeAsync("52:54:00:cc:dd:05");
+        await using (var node = await NbdClient.ConnectAsync("127.0.0.1", _nbdPort, export))
         {
             await node.WriteAsync(0, Enumerable.Repeat((byte)0x33, 512).ToArray());
         }
@@ -163,8 +158,7 @@ public sealed partial class NodeCommitTests
     [Test]
     public async Task HttpDisk_ETag_IsStable_ChangesAfterAWrite_AndAStaleIfRangeGetsEverything()
     {
-        await StreamingNodeAsync("52:54:00:cc:dd:04");
-        const string export = "base.v1@525400ccdd04";
+        var export = await StreamingNodeAsync("52:54:00:cc:dd:04");
         await using var node = await NbdClient.ConnectAsync("127.0.0.1", _nbdPort, export);
         using var anon = _host.Anonymous();
         async Task<string> HeadAsync()
@@ -197,8 +191,7 @@ public sealed partial class NodeCommitTests
     [Test]
     public async Task Reset_WithAConnectionOpen_ClosesIt_AndANewConnectionReadsTheBase()
     {
-        await StreamingNodeAsync("52:54:00:cc:dd:03");
-        const string export = "base.v1@525400ccdd03";
+        var export = await StreamingNodeAsync("52:54:00:cc:dd:03");
         await using var before = await NbdClient.ConnectAsync("127.0.0.1", _nbdPort, export);
         await before.WriteAsync(0, new byte[512]);
 

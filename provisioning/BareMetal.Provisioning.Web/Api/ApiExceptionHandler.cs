@@ -50,6 +50,8 @@ public sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> log
                 return (400, "Malformed JSON", json.Message);
             case ImageFormatException image:
                 return (400, "Not a usable disk image", image.Message);
+            case Hosting.NodeAccessDeniedException denied:
+                return (403, "Not this node", denied.Message);
         }
         return CatalogErrors.Classify(exception);
     }

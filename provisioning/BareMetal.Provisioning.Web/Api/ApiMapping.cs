@@ -15,7 +15,7 @@ internal static class ApiMapping
     public static NodeInfo ToApi(this Node n, Deployment? current) => new(
         n.Mac, n.Hostname, n.Architecture?.ToString(), n.Uuid?.ToString(), n.Firmware.ToString().ToLowerInvariant(), n.IpAddress,
         n.FirstSeen, n.LastSeen, n.ImageName, n.ImageVersion, ModeName(n.Mode), n.Origin == NodeOrigin.Manual,
-        current is null ? null : StateName(current.State));
+        current is null ? null : StateName(current.State), n.PinnedAddress);
 
     public static DeploymentInfo ToApi(this Deployment d) => new(
         d.Id, d.Mac, StateName(d.State), ModeName(d.Mode), d.ImageName, d.ImageVersion, d.StartedAt, d.UpdatedAt, d.EndedAt,

@@ -43,10 +43,11 @@ public sealed record NodeInfo(
     int? ImageVersion,
     string? Mode,
     bool AddedByHand,
-    string? State);
+    string? State,
+    string? PinnedIp = null);
 
-/// <summary>POST /api/v1/nodes: add a node by hand.</summary>
-public sealed record AddNodeRequest(string Mac, string? Hostname = null, string? Architecture = null);
+/// <summary>POST /api/v1/nodes: add a node by hand; <paramref name="Ip"/> pins the address its boot script and callbacks are accepted from.</summary>
+public sealed record AddNodeRequest(string Mac, string? Hostname = null, string? Architecture = null, string? Ip = null);
 
 /// <summary>PUT /api/v1/nodes/{mac}/assignment: which image it boots, and how.</summary>
 public sealed record AssignRequest(string Image, string Mode = "stream", int? Version = null);
@@ -127,3 +128,6 @@ public sealed record ExportInfo(
 
 /// <summary>One client (IP address) of an export.</summary>
 public sealed record ExportClientInfo(string Client, ExportCountersInfo Counters, IReadOnlyList<long[]> ReadRegions);
+
+/// <summary>GET /api/v1/audit: one entry of the audit log.</summary>
+public sealed record AuditInfo(long Id, DateTimeOffset At, string Actor, string? Source, string Action, string? Target, string Outcome, string? Detail);

@@ -38,7 +38,7 @@ internal static class NodeRoutes
                 }
                 arch = parsed;
             }
-            var node = await registry.AddAsync(new NewNode(Macs.Require(body.Mac), body.Hostname, arch), ct);
+            var node = await registry.AddAsync(new NewNode(Macs.Require(body.Mac), body.Hostname, arch, IpAddress: body.Ip), ct);
             return Results.Created($"/api/v1/nodes/{node.Mac}", node.ToApi(null));
         });
         nodes.MapPut("/{mac}/assignment", async (string mac, AssignRequest body, INodeRegistry registry, IDeploymentTracker deployments, CancellationToken ct) =>
@@ -86,11 +86,13 @@ internal static class NodeRoutes
         nodes.MapDelete("/{mac}", async (string mac, INodeRegistry registry, CancellationToken ct) =>
             await registry.RemoveAsync(Macs.Require(mac), ct) ? Results.NoContent() : Problems.NotFound($"no node {Macs.Require(mac)}"));
 
-        // Nodes cannot log in: their reports are open, but checked (known MAC, known state, a move the
-        // state machine allows) and small (the 1 MiB body limit, messages cut to 1 KiB by the tracker).
+        // Nodes cannot log in: a report carries the deployment's key or comes from the node's own address
+        // (an operator's token or cookie may report for any node), and is checked (known MAC, known state,
+        // a move the state machine allows) and small (the 1 MiB body limit, messages cut to 1 KiB by the tracker).
         api.MapPost("/nodes/{mac}/events", async (string mac, NodeEventRequest body, INodeRegistry registry, IDeploymentTracker deployments, HttpContext ctx, CancellationToken ct) =>
         {
             var m = Macs.Require(mac);
+            NodeRequests.RequireNodeOrOperator(ctx, m, "node-event");
             if (ApiMapping.ParseState(body.Event) is not { } state)
             {
                 return Problems.BadRequest($"event is one of pxe, bootloader, streaming, os-up, copying, done, failed; not '{SessionRoutes.Printable(body.Event)}'");
@@ -101,7 +103,7 @@ internal static class NodeRoutes
             }
             if (await registry.GetAsync(m, ct) is null)
             {
-                return Problems.NotFound($"no node {m}: nodes register by PXE-booting or fetching /boot/{m}.ipxe");
+                return Problems.NotFound($"no node {m}: nodes register by PXE-booting through us, or are added by hand");
             }
             await registry.RegisterContactAsync(new HttpBootContact(m, ctx.Connection.RemoteIpAddress?.ToString()), ct);
             var result = await deployments.RecordAsync(m, new DeploymentEvent(DeploymentEventKind.NodeReport, state, body.Detail, CopyPercent: body.CopyPercent), ct);
