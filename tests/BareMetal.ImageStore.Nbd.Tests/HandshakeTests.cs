@@ -29,7 +29,7 @@ public class HandshakeTests
         _dir.Dispose();
     }
 
-    private static List<(uint Option, uint Type, byte[] Data)> Replies(ArrayBufferWriter<byte> w)
+    internal static List<(uint Option, uint Type, byte[] Data)> Replies(ArrayBufferWriter<byte> w)
     {
         var list = new List<(uint, uint, byte[])>();
         var s = w.WrittenSpan;
@@ -182,17 +182,6 @@ public class HandshakeTests
         w.ResetWrittenCount();
         hs.Handle(NbdProtocol.OptGo, TestClient.InfoRequest("disk"), w);
         Assert.That(hs.BaseAllocation, Is.True);
-    }
-
-    [Test]
-    public void SetMetaContext_ForAnotherName_DoesNotApplyToChosenExport()
-    {
-        var hs = new NbdHandshake(_exports);
-        var w = new ArrayBufferWriter<byte>();
-        hs.Handle(NbdProtocol.OptStructuredReply, [], w);
-        hs.Handle(NbdProtocol.OptSetMetaContext, TestClient.MetaRequest("", NbdProtocol.BaseAllocation), w);
-        hs.Handle(NbdProtocol.OptGo, TestClient.InfoRequest("disk"), w);
-        Assert.That(hs.BaseAllocation, Is.False);
     }
 
     [Test]

@@ -19,7 +19,12 @@ public sealed class NbdHandshake
 
     private readonly IExportProvider _exports;
     private int _options;
-    private string? _metaContextExport;
+
+    /// <summary>
+    /// The export base:allocation was last selected for (null: none). The export, not the name the client
+    /// typed: one export answers to several names (`baremetal export` serves "disk" and the default "").
+    /// </summary>
+    private NbdExport? _metaContextExport;
 
     public NbdHandshake(IExportProvider exports)
     {
@@ -30,8 +35,14 @@ public sealed class NbdHandshake
 
     public bool StructuredReplies { get; private set; }
 
-    /// <summary>base:allocation was selected with OPT_SET_META_CONTEXT (for the export finally chosen).</summary>
-    public bool BaseAllocation => _metaContextExport is not null && Export is not null && _metaContextExport == Export.Name;
+    /// <summary>
+    /// base:allocation was selected with the last OPT_SET_META_CONTEXT, for the export finally chosen. The
+    /// spec has the client use one name for both options; comparing exports instead of names lets
+    /// SET_META_CONTEXT "" then GO "" (libnbd and qemu with nbd://HOST:PORT) work, and SET_META_CONTEXT "disk"
+    /// then GO "" too, while a selection made for another export never carries over. By the export's own
+    /// name rather than the instance, so a reset that reopens the export between the two options keeps it.
+    /// </summary>
+    public bool BaseAllocation => _metaContextExport is { } selected && Export is { } chosen && selected.Name == chosen.Name;
 
     /// <summary>The client asked for NBD_INFO_BLOCK_SIZE, so it promised to honour our minimum.</summary>
     public bool BlockSizeAgreed { get; private set; }
@@ -175,6 +186,12 @@ public sealed class NbdHandshake
 
     private HandshakeOutcome MetaContext(uint option, ReadOnlySpan<byte> data, IBufferWriter<byte> output)
     {
+        var list = option == NbdProtocol.OptListMetaContext;
+        if (!list)
+        {
+            // SET replaces the previous selection, whatever it was, "including when this command fails".
+            _metaContextExport = null;
+        }
         if (!StructuredReplies)
         {
             return Error(output, option, NbdProtocol.RepErrInvalid, "meta contexts need OPT_STRUCTURED_REPLY first");
@@ -183,18 +200,16 @@ public sealed class NbdHandshake
         {
             return Error(output, option, NbdProtocol.RepErrInvalid, "malformed meta context request");
         }
-        if (_exports.Find(name) is null)
+        if (_exports.Find(name) is not { } export)
         {
             return Error(output, option, NbdProtocol.RepErrUnknown, $"no export named '{name}'");
         }
-        var list = option == NbdProtocol.OptListMetaContext;
         // LIST with no query lists everything; "base:" lists the namespace. SET selects exact names only.
         var match = (list && queries.Length == 0) ||
                     queries.Any(q => q == NbdProtocol.BaseAllocation || (list && q == "base:"));
-        if (!list)
+        if (!list && match)
         {
-            // SET replaces the previous selection, whatever it was.
-            _metaContextExport = match ? name : null;
+            _metaContextExport = export;
         }
         if (match)
         {

@@ -10,7 +10,7 @@ namespace BareMetal.Interop.Tests.Nbd;
 /// <summary>Our NBD server against real clients: libnbd's nbdinfo/nbdcopy/nbdsh, qemu-img and qemu-io.</summary>
 public class NbdInteropTests
 {
-    private static string Image(TempDir dir, string name = "src.raw")
+    internal static string Image(TempDir dir, string name = "src.raw")
     {
         var qemuImg = Peer.Require("qemu-img", "qemu-utils");
         var qemuIo = Peer.Require("qemu-io", "qemu-utils");
@@ -58,7 +58,7 @@ public class NbdInteropTests
     }
 
     /// <summary>(start, length, data, zero) runs with neighbours of equal meaning merged.</summary>
-    private static List<(long Start, long Length, bool Data, bool Zero)> Normalise(IEnumerable<(long Start, long Length, bool Data, bool Zero)> runs)
+    internal static List<(long Start, long Length, bool Data, bool Zero)> Normalise(IEnumerable<(long Start, long Length, bool Data, bool Zero)> runs)
     {
         var list = new List<(long Start, long Length, bool Data, bool Zero)>();
         foreach (var r in runs)
@@ -234,7 +234,7 @@ print("ok")
     }
 
     /// <summary>`baremetal export ARGS` as a child process (the caller kills it).</summary>
-    private static Process StartExport(params string[] args)
+    internal static Process StartExport(params string[] args)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "baremetal.dll");
         var psi = new ProcessStartInfo(Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet")
@@ -252,7 +252,7 @@ print("ok")
         return Process.Start(psi)!;
     }
 
-    private static string ReadLine(Process proc)
+    internal static string ReadLine(Process proc)
     {
         var line = proc.StandardOutput.ReadLineAsync();
         Assert.That(line.Wait(TimeSpan.FromSeconds(60)), Is.True, "no URL printed");
@@ -260,7 +260,7 @@ print("ok")
         return line.Result!.Split(' ')[0];
     }
 
-    private static void Stop(Process proc)
+    internal static void Stop(Process proc)
     {
         proc.Kill(entireProcessTree: true);
         proc.WaitForExit(10_000);
