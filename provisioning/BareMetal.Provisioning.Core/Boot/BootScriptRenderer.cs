@@ -117,7 +117,7 @@ public static class BootScriptRenderer
     {
         ArgumentNullException.ThrowIfNull(url);
         var tilde = url.IndexOf('~', StringComparison.Ordinal);
-        return tilde < 0 ? url : url[..tilde] + "~…";
+        return tilde < 0 ? url : url[..tilde];
     }
 
     /// <summary>Last path segment of the done route.</summary>
