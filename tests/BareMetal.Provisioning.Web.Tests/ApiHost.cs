@@ -128,8 +128,6 @@ internal sealed partial class ApiHost : IAsyncDisposable
         return path;
     }
 
-    /// <summary>Uploads bytes as an image through the API; returns the response.</summary>
-    /// <summary>Asserts the status (with the body in the message) and returns the response's JSON; disposes the response.</summary>
     /// <summary>Registers <paramref name="mac"/> as its boot firmware's first contact would (fetching a script no longer does).</summary>
     public async Task RegisterNodeAsync(string mac) =>
         await Server.Database.Nodes.RegisterContactAsync(new BareMetal.Provisioning.Core.Nodes.HttpBootContact(mac, null));
@@ -158,6 +156,7 @@ internal sealed partial class ApiHost : IAsyncDisposable
         return DiskExportIn(await FetchScriptAsync(mac));
     }
 
+    /// <summary>Asserts the status (with the body in the message) and returns the response's JSON; disposes the response.</summary>
     public static async Task<JsonElement> JsonAsync(HttpResponseMessage r, HttpStatusCode expected)
     {
         ArgumentNullException.ThrowIfNull(r);
@@ -176,6 +175,7 @@ internal sealed partial class ApiHost : IAsyncDisposable
         Assert.That(r.StatusCode, Is.EqualTo(HttpStatusCode.Created));
     }
 
+    /// <summary>Uploads bytes as an image through the API; returns the response.</summary>
     public static async Task<HttpResponseMessage> UploadAsync(HttpClient client, string query, byte[] bytes, string contentType = "application/octet-stream")
     {
         using var content = new ByteArrayContent(bytes);
