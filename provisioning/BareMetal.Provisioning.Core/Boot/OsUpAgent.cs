@@ -22,6 +22,8 @@ public static class OsUpAgent
     /// <summary>
     /// A POSIX sh script that reports this machine's MAC: the interface of the default route, else the first
     /// interface that is up and not loopback (a lab network often has no router); a MAC given as $1 wins.
+    /// The deployment's key, as $2 or $BAREMETAL_KEY, goes with the report (<c>?key=</c>); without it the
+    /// server takes the report only from the node's own address.
     /// It uses curl (POST) when present, else wget (a plain GET, which the route also takes, so any wget
     /// will do, busybox's included). Exit status: 0 reported, 1 not.
     /// </summary>
@@ -35,9 +37,12 @@ public static class OsUpAgent
             #!/bin/sh
             # BareMetal: tell the provisioning server that this node's OS is up (deployment state os-up).
             # Usage, one line in an image's init:  wget -q -O- {{baseUrl.TrimEnd('/')}}{{ScriptPath}} | sh
-            #                                  or:  curl -fsS {{baseUrl.TrimEnd('/')}}{{ScriptPath}} | sh -s -- [MAC]
+            #                                  or:  curl -fsS {{baseUrl.TrimEnd('/')}}{{ScriptPath}} | sh -s -- [MAC [KEY]]
             server={{quoted}}
             mac=$1
+            # The deployment's key (from the kernel command line or the environment) proves the report is
+            # this node's; without it the server accepts the report only from the node's own address.
+            key=${2:-$BAREMETAL_KEY}
             if [ -z "$mac" ]; then
               iface=
               # /proc/net/route: the default route has destination 00000000.
@@ -61,6 +66,7 @@ public static class OsUpAgent
               exit 1
             fi
             url="$server/boot/$mac/{{ReportPath}}"
+            [ -n "$key" ] && url="$url?key=$key"
             if command -v curl >/dev/null 2>&1; then
               answer=$(curl -fsS -X POST "$url") || { echo "{{ScriptBanner}} $url refused or unreachable" >&2; exit 1; }
             elif command -v wget >/dev/null 2>&1; then

@@ -17,6 +17,7 @@ public sealed class NodesModel(INodeRegistry nodes, IImageCatalog catalog, IDepl
     public string? Error { get; private set; }
     public string? AddMac { get; private set; }
     public string? AddHostname { get; private set; }
+    public string? AddIp { get; private set; }
 
     public static string ModeText(NodeMode mode) => mode switch
     {
@@ -30,11 +31,12 @@ public sealed class NodesModel(INodeRegistry nodes, IImageCatalog catalog, IDepl
 
     public Task OnGetAsync(CancellationToken cancellationToken) => LoadAsync(cancellationToken);
 
-    public Task<IActionResult> OnPostAddAsync(string? mac, string? hostname, CancellationToken cancellationToken) =>
+    public Task<IActionResult> OnPostAddAsync(string? mac, string? hostname, string? ip, CancellationToken cancellationToken) =>
         RunAsync(async () =>
         {
-            (AddMac, AddHostname) = (mac, hostname);
-            var node = await nodes.AddAsync(new NewNode(mac ?? "", string.IsNullOrWhiteSpace(hostname) ? null : hostname.Trim()), cancellationToken);
+            (AddMac, AddHostname, AddIp) = (mac, hostname, ip);
+            var node = await nodes.AddAsync(new NewNode(mac ?? "", string.IsNullOrWhiteSpace(hostname) ? null : hostname.Trim(),
+                IpAddress: string.IsNullOrWhiteSpace(ip) ? null : ip.Trim()), cancellationToken);
             return $"Added node {node.Mac}.";
         }, cancellationToken);
 
