@@ -52,6 +52,9 @@ public sealed class ChapAuthenticator
     /// <summary>Why the exchange failed, for the log (no secret, challenge or response in it).</summary>
     public string? Failure { get; private set; }
 
+    /// <summary>The CHAP user this target requires (CHAP_N).</summary>
+    public string User => _secrets.User;
+
     /// <summary>Whether the initiator authenticated the target too.</summary>
     public bool Mutual { get; private set; }
 

@@ -58,6 +58,15 @@ public sealed class IscsiSession
         _random = random;
     }
 
+    /// <summary>How the initiator proved itself, for the log: no secret in it.</summary>
+    public string Authentication => _negotiator.Chap switch
+    {
+        null => "no authentication",
+        { State: ChapState.Succeeded, Mutual: true } => $"mutual CHAP, user '{_negotiator.Chap.User}'",
+        { State: ChapState.Succeeded } => $"CHAP, user '{_negotiator.Chap.User}'",
+        _ => "CHAP not finished",
+    };
+
     /// <summary>The CHAP exchange of this login, when its target requires one (null before the first keys, or without CHAP).</summary>
     public ChapAuthenticator? Chap => _negotiator.Chap;
 
