@@ -71,6 +71,8 @@ public sealed class KeyValuesTests
     [TestCase("0x100")]
     [TestCase("000000000001")]
     [TestCase("1e2")]
+    [TestCase("07\0")]
+    [TestCase("0x0a\0")]
     public void ParseNumber_OutOfRangeOrMalformed_ThrowsBadKeyValue(string value) =>
         Assert.That(() => KeyValues.ParseNumber(value, 255),
             Throws.TypeOf<IscsiProtocolException>().With.Property(nameof(IscsiProtocolException.Reason)).EqualTo(IscsiProtocolError.BadKeyValue));

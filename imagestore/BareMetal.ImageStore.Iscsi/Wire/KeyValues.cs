@@ -48,6 +48,15 @@ public static class KeyValues
         {
             throw Bad("not a number", value);
         }
+        // Every character checked here: int.TryParse lets trailing NULs through, even with NumberStyles.None
+        // (the fuzz target found "07\0" taken as 7).
+        foreach (var c in digits)
+        {
+            if (hex ? Nibble(c) < 0 : !char.IsAsciiDigit(c))
+            {
+                throw Bad("not a number", value);
+            }
+        }
         var style = hex ? NumberStyles.AllowHexSpecifier : NumberStyles.None;
         if (!int.TryParse(digits, style, CultureInfo.InvariantCulture, out var n) || n < 0 || n > max)
         {
