@@ -12,8 +12,8 @@ internal static partial class Log
     [LoggerMessage(2, LogLevel.Debug, "iSCSI initiator {Client} connected")]
     public static partial void Connected(ILogger logger, string client);
 
-    [LoggerMessage(3, LogLevel.Information, "iSCSI initiator {Client} logged in to '{Export}'")]
-    public static partial void LoggedIn(ILogger logger, string client, string export);
+    [LoggerMessage(3, LogLevel.Information, "iSCSI initiator {Client} logged in to '{Export}' ({Authentication})")]
+    public static partial void LoggedIn(ILogger logger, string client, string export, string authentication);
 
     [LoggerMessage(4, LogLevel.Warning, "iSCSI initiator {Client}: {Problem}")]
     public static partial void Problem(ILogger logger, string client, string problem);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using BareMetal.ImageStore.Formats;
 using BareMetal.ImageStore.Formats.Qcow2;
+using BareMetal.ImageStore.Iscsi.Policy;
 using BareMetal.ImageStore.Iscsi.Server;
 using BareMetal.ImageStore.Iscsi.Session;
 using BareMetal.ImageStore.Nbd.Exports;
@@ -29,7 +30,11 @@ internal static class ExportCommand
         var name = new Option<string?>("--name") { Description = "Export name (default: the file name without extension). The empty default name works too." };
         var overlay = new Option<FileInfo?>("--overlay") { Description = "Send writes to this qcow2 overlay (created with FILE as its backing file when missing)." };
         var readOnly = new Option<bool>("--read-only") { Description = "Refuse writes (EPERM)." };
-        var cmd = new Command("export", "Serve one image over NBD and HTTP range without the catalog.") { file, nbd, http, iscsi, name, overlay, readOnly };
+        var chapUser = new Option<string?>("--chap-user") { Description = "iSCSI: require CHAP; the initiator's user name (iPXE `username`, libiscsi `user%secret@`)." };
+        var chapSecret = new Option<string?>("--chap-secret") { Description = "iSCSI: the initiator's CHAP secret (with --chap-user; 12 or more characters is wise)." };
+        var chapMutualUser = new Option<string?>("--chap-mutual-user") { Description = "iSCSI: the name the target answers with when the initiator asks for mutual CHAP (iPXE `reverse-username`)." };
+        var chapMutualSecret = new Option<string?>("--chap-mutual-secret") { Description = "iSCSI: the target's own CHAP secret for mutual CHAP (iPXE `reverse-password`); must differ from --chap-secret." };
+        var cmd = new Command("export", "Serve one image over NBD and HTTP range without the catalog.") { file, nbd, http, iscsi, name, overlay, readOnly, chapUser, chapSecret, chapMutualUser, chapMutualSecret };
         cmd.SetAction(async (parse, ct) =>
         {
             var path = parse.GetValue(file)!;
@@ -42,6 +47,11 @@ internal static class ExportCommand
             var httpEndPoint = httpText is null ? null : EndPointParser.Parse("--http", httpText, allowOff: false, allowAnyPort: true);
             var iscsiText = parse.GetValue(iscsi);
             var iscsiEndPoint = iscsiText is null ? null : EndPointParser.Parse("--iscsi", iscsiText, allowOff: false, allowAnyPort: true);
+            var chap = ChapFromFlags(parse.GetValue(chapUser), parse.GetValue(chapSecret), parse.GetValue(chapMutualUser), parse.GetValue(chapMutualSecret));
+            if (chap is not null && iscsiEndPoint is null)
+            {
+                throw new CliException("--chap-user and --chap-secret need --iscsi ADDR:PORT");
+            }
             var exportName = parse.GetValue(name) ?? Path.GetFileNameWithoutExtension(path.Name);
             var ro = parse.GetValue(readOnly);
             var overlayFile = parse.GetValue(overlay);
@@ -81,7 +91,7 @@ internal static class ExportCommand
                 }
                 Console.Out.WriteLine($"{httpExport.BaseUri!.ToString().TrimEnd('/')}{BlockHttpExport.PathPrefix}{Uri.EscapeDataString(exportName)}");
             }
-            await using var iscsiServer = new IscsiServer(exports);
+            await using var iscsiServer = new IscsiServer(exports, auth: chap is null ? null : new FixedChapPolicy(chap));
             if (iscsiEndPoint is not null)
             {
                 try
@@ -95,6 +105,10 @@ internal static class ExportCommand
                 var iep = iscsiServer.LocalEndPoint;
                 var ihost = iep.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{iep.Address}]" : iep.Address.ToString();
                 Console.Out.WriteLine($"iscsi://{ihost}:{iep.Port}/{IscsiTargetNames.ForExport(exportName)}/0");
+                if (chap is not null)
+                {
+                    Console.Error.WriteLine($"baremetal: iSCSI requires CHAP as user '{chap.User}'{(chap.HasMutual ? $", and answers mutual CHAP as '{chap.MutualUser}'" : "")}");
+                }
             }
             Console.Out.Flush();
             try
@@ -109,6 +123,31 @@ internal static class ExportCommand
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>The CHAP secrets the flags ask for, or null without --chap-user; a bad combination is a one-line error.</summary>
+    private static ChapSecrets? ChapFromFlags(string? user, string? secret, string? mutualUser, string? mutualSecret)
+    {
+        if (user is null && secret is null && mutualUser is null && mutualSecret is null)
+        {
+            return null;
+        }
+        if (user is null || secret is null)
+        {
+            throw new CliException("--chap-user and --chap-secret go together");
+        }
+        if ((mutualUser is null) != (mutualSecret is null))
+        {
+            throw new CliException("--chap-mutual-user and --chap-mutual-secret go together");
+        }
+        try
+        {
+            return new ChapSecrets(user, secret, mutualUser, mutualSecret);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliException($"--{e.ParamName switch { "user" => "chap-user", "secret" => "chap-secret", "mutualUser" => "chap-mutual-user", _ => "chap-mutual-secret" }}: {e.Message.Split(" (Parameter")[0]}");
+        }
     }
 
     private static VirtualDisk OpenDisk(string path, string? overlayPath, bool readOnly)

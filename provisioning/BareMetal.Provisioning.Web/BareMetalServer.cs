@@ -372,7 +372,9 @@ public sealed partial class BareMetalServer : IAsyncDisposable
         if (_options.Iscsi is { } iscsiEndPoint)
         {
             // The same exports as NBD and HTTP, one target per export (and per node overlay).
-            var iscsi = new IscsiServer(_security!, logger: loggers.CreateLogger("iscsi"));
+            // A node's own target needs its deployment's CHAP secrets (base images and discovery need none).
+            var iscsi = new IscsiServer(_security!, logger: loggers.CreateLogger("iscsi"), auth: new IscsiChapPolicy(_security!));
+            _security!.IscsiChapEnforced = true;
             _services.Add(iscsi);
             iscsi.Start(iscsiEndPoint);
             _iscsiEndPoint = iscsi.LocalEndPoint;

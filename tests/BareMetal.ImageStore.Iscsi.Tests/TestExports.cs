@@ -1,4 +1,5 @@
 using BareMetal.ImageStore.Formats;
+using BareMetal.ImageStore.Iscsi.Policy;
 using BareMetal.ImageStore.Iscsi.Session;
 using BareMetal.ImageStore.Nbd.Exports;
 
@@ -26,7 +27,8 @@ internal sealed class TestExports : IDisposable
 
     public FileExportProvider Provider { get; }
 
-    public Initiator NewInitiator() => new(new IscsiSession(Provider, "127.0.0.1", "127.0.0.1:3260,1", 7));
+    public Initiator NewInitiator(IIscsiAuthPolicy? auth = null, Action<Span<byte>>? random = null) =>
+        new(new IscsiSession(Provider, "127.0.0.1", "127.0.0.1:3260,1", 7, auth, random));
 
     public void Dispose()
     {

@@ -152,7 +152,7 @@ internal sealed class IscsiConnection
                         if (before == IscsiSessionState.Login && _session.State == IscsiSessionState.FullFeature)
                         {
                             _loggedIn = true;
-                            Log.LoggedIn(_logger, _client, _session.Export?.Name ?? "(discovery)");
+                            Log.LoggedIn(_logger, _client, _session.Export?.Name ?? "(discovery)", _session.Authentication);
                             Watch(_session.Export);
                         }
                     }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
+using BareMetal.ImageStore.Iscsi.Policy;
 using BareMetal.ImageStore.Iscsi.Session;
 using BareMetal.ImageStore.Nbd.Exports;
 using Microsoft.Extensions.Logging;
@@ -22,6 +23,7 @@ public sealed class IscsiServer : IAsyncDisposable
     private readonly IscsiServerOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly IIscsiAuthPolicy _auth;
     private readonly ConcurrentDictionary<IscsiConnection, Task> _connections = new();
     private readonly CancellationTokenSource _stop = new();
     private Socket? _listener;
@@ -29,12 +31,14 @@ public sealed class IscsiServer : IAsyncDisposable
     private ITimer? _watchdog;
     private int _nextTsih;
 
-    public IscsiServer(IExportProvider exports, IscsiServerOptions? options = null, ILogger? logger = null, TimeProvider? time = null)
+    /// <param name="auth">Which targets require CHAP, per login (default <see cref="NoAuthPolicy"/>: none).</param>
+    public IscsiServer(IExportProvider exports, IscsiServerOptions? options = null, ILogger? logger = null, TimeProvider? time = null, IIscsiAuthPolicy? auth = null)
     {
         _exports = exports ?? throw new ArgumentNullException(nameof(exports));
         _options = options ?? new IscsiServerOptions();
         _logger = logger ?? NullLogger.Instance;
         _time = time ?? TimeProvider.System;
+        _auth = auth ?? NoAuthPolicy.Instance;
     }
 
     public IPEndPoint LocalEndPoint => (IPEndPoint)(_listener?.LocalEndPoint ?? throw new InvalidOperationException("not started"));
@@ -105,7 +109,7 @@ public sealed class IscsiServer : IAsyncDisposable
         var host = local.AddressFamily == AddressFamily.InterNetworkV6 && !local.Address.IsIPv4MappedToIPv6 ? $"[{local.Address}]" : (local.Address.IsIPv4MappedToIPv6 ? local.Address.MapToIPv4().ToString() : local.Address.ToString());
         var tsih = (ushort)((unchecked((uint)Interlocked.Increment(ref _nextTsih)) % 0xfffe) + 1);
         var peer = socket.RemoteEndPoint as IPEndPoint;
-        var session = new IscsiSession(_exports.ForClient(ExportClient.From(peer?.Address, ExportProtocol.Iscsi)), client, $"{host}:{local.Port},1", tsih);
+        var session = new IscsiSession(_exports.ForClient(ExportClient.From(peer?.Address, ExportProtocol.Iscsi)), client, $"{host}:{local.Port},1", tsih, _auth);
         var stream = new NetworkStream(socket, ownsSocket: false);
         var input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: ReceiveBufferSize, minimumReadSize: 16 * 1024));
         var connection = new IscsiConnection(input, socket, session, client, _options, _logger, _time);

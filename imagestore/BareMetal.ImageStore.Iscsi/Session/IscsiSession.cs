@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using BareMetal.ImageStore.Iscsi.Policy;
 using BareMetal.ImageStore.Iscsi.Scsi;
 using BareMetal.ImageStore.Iscsi.Wire;
 using BareMetal.ImageStore.Nbd.Counters;
@@ -20,6 +21,9 @@ public sealed class IscsiSession
     private readonly string _client;
     private readonly string _portal;
     private readonly ushort _tsih;
+    private readonly IIscsiAuthPolicy _auth;
+    private readonly Action<Span<byte>>? _random;
+    private bool _authDecided;
     private readonly LoginNegotiator _negotiator = new();
     private readonly Dictionary<uint, WriteTask> _writes = [];
     private readonly Queue<uint> _recentlyDone = new();
@@ -42,13 +46,29 @@ public sealed class IscsiSession
     /// <param name="client">The initiator's address, the key of per-client counters.</param>
     /// <param name="portal">What SendTargets returns as TargetAddress ("127.0.0.1:3260,1").</param>
     /// <param name="tsih">This session's target session identifying handle (non-zero).</param>
-    public IscsiSession(IExportProvider exports, string client, string portal, ushort tsih)
+    /// <param name="auth">Which logins must pass CHAP, and with what secrets (default: none).</param>
+    /// <param name="random">Fills CHAP identifiers and challenges (default: the OS's CSPRNG); tests pin it.</param>
+    public IscsiSession(IExportProvider exports, string client, string portal, ushort tsih, IIscsiAuthPolicy? auth = null, Action<Span<byte>>? random = null)
     {
         _exports = exports ?? throw new ArgumentNullException(nameof(exports));
         _client = client;
         _portal = portal;
         _tsih = tsih == 0 ? (ushort)1 : tsih;
+        _auth = auth ?? NoAuthPolicy.Instance;
+        _random = random;
     }
+
+    /// <summary>How the initiator proved itself, for the log: no secret in it.</summary>
+    public string Authentication => _negotiator.Chap switch
+    {
+        null => "no authentication",
+        { State: ChapState.Succeeded, Mutual: true } => $"mutual CHAP, user '{_negotiator.Chap.User}'",
+        { State: ChapState.Succeeded } => $"CHAP, user '{_negotiator.Chap.User}'",
+        _ => "CHAP not finished",
+    };
+
+    /// <summary>The CHAP exchange of this login, when its target requires one (null before the first keys, or without CHAP).</summary>
+    public ChapAuthenticator? Chap => _negotiator.Chap;
 
     public IscsiSessionState State { get; private set; } = IscsiSessionState.Login;
 
@@ -199,6 +219,11 @@ public sealed class IscsiSession
             return;
         }
         _loginText = [];
+        if (!_authDecided)
+        {
+            _authDecided = true;
+            DecideAuthentication(offered);
+        }
         var answers = _negotiator.Answer(offered);
         if (_negotiator.Invalid is { } invalid)
         {
@@ -211,6 +236,24 @@ public sealed class IscsiSession
             LastProblem = "initiator requires authentication";
             LoginFail(h, output, LoginStatus.AuthenticationFailed);
             return;
+        }
+        var transit = h.Transit;
+        if (_negotiator.Chap is { } chap && chap.State != ChapState.Succeeded)
+        {
+            // RFC 7143 6.3 / 12.1.3: a target that requires CHAP lets nobody out of the security stage
+            // (or straight into the operational one) before CHAP succeeds; while the exchange goes on, our
+            // answers keep T=0 whatever the initiator asked (iPXE and libiscsi set T=1 from the start).
+            var why = chap.State == ChapState.Failed ? chap.Failure
+                : _stage != 0 ? "this target requires CHAP; the initiator skipped security negotiation"
+                : h.Transit && chap.State == ChapState.AwaitingMethod ? "this target requires CHAP; the initiator left security negotiation without it"
+                : null;
+            if (why is not null)
+            {
+                LastProblem = $"authentication failed: {why}";
+                LoginFail(h, output, LoginStatus.AuthenticationFailed);
+                return;
+            }
+            transit = false;
         }
         if (_negotiator.InitiatorName is null)
         {
@@ -239,7 +282,7 @@ public sealed class IscsiSession
             // RFC 7143 13.9: the first login response of a normal session names the portal group.
             answers.Add(new("TargetPortalGroupTag", "1"));
         }
-        var nextStage = h.Transit ? h.NextStage : _stage;
+        var nextStage = transit ? h.NextStage : _stage;
         if (_stage == 1 || nextStage == 1)
         {
             if (!_declaredOurs && !answers.Exists(a => a.Key == "MaxRecvDataSegmentLength") && _stage == 1)
@@ -248,14 +291,50 @@ public sealed class IscsiSession
             }
             _declaredOurs |= _stage == 1;
         }
-        LoginResponse(h, output, h.Transit, nextStage, LoginStatus.Success, TextKeys.Encode(answers));
-        if (h.Transit)
+        LoginResponse(h, output, transit, nextStage, LoginStatus.Success, TextKeys.Encode(answers));
+        if (transit)
         {
             _stage = nextStage;
             if (nextStage == 3)
             {
                 State = IscsiSessionState.FullFeature;
             }
+        }
+    }
+
+    /// <summary>
+    /// Asks the auth policy once, on the first batch of keys (RFC 7143 requires InitiatorName, TargetName
+    /// and SessionType in the first login request), before any key is answered.
+    /// </summary>
+    private void DecideAuthentication(List<KeyValuePair<string, string>> offered)
+    {
+        string? initiator = null, target = null, type = null;
+        foreach (var (key, value) in offered)
+        {
+            switch (key)
+            {
+                case "InitiatorName":
+                    initiator = value;
+                    break;
+                case "TargetName":
+                    target = value;
+                    break;
+                case "SessionType":
+                    type = value;
+                    break;
+                default:
+                    break;
+            }
+        }
+        var discovery = type == "Discovery";
+        if (discovery)
+        {
+            target = null;
+        }
+        var request = new IscsiAuthRequest(target, target is null ? null : IscsiTargetNames.ToExport(target), initiator, _client, discovery);
+        if (_auth.Find(request) is { } secrets)
+        {
+            _negotiator.Chap = new ChapAuthenticator(secrets, _random);
         }
     }
 

@@ -20,6 +20,12 @@ public sealed class LoginNegotiator
     /// <summary>Whether the initiator accepted AuthMethod=None (false after it offered only methods we lack).</summary>
     public bool AuthRejected { get; private set; }
 
+    /// <summary>
+    /// The CHAP exchange when this login must authenticate (set by the session from its auth policy before
+    /// the first batch); null: AuthMethod=None is the only method we take.
+    /// </summary>
+    public ChapAuthenticator? Chap { get; set; }
+
     /// <summary>A key whose value is out of range or malformed (login fails with initiator error).</summary>
     public string? Invalid { get; private set; }
 
@@ -27,6 +33,7 @@ public sealed class LoginNegotiator
     public List<KeyValuePair<string, string>> Answer(IEnumerable<KeyValuePair<string, string>> offered)
     {
         var answers = new List<KeyValuePair<string, string>>();
+        var chapKeys = new List<KeyValuePair<string, string>>();
         foreach (var (key, value) in offered)
         {
             string? answer = key switch
@@ -35,7 +42,8 @@ public sealed class LoginNegotiator
                 "TargetName" => Record(() => TargetName = value),
                 "SessionType" => SessionTypeKey(value),
                 "InitiatorAlias" or "TargetAlias" or "TargetAddress" or "TargetPortalGroupTag" => null,
-                "AuthMethod" => AuthMethod(value),
+                "AuthMethod" => Chap is null ? AuthMethod(value) : Chap.SelectMethod(value),
+                _ when Chap is not null && ChapAuthenticator.IsChapKey(key) => Collect(chapKeys, key, value),
                 "HeaderDigest" or "DataDigest" => Digest(value),
                 "InitialR2T" => Bool(value, v => Parameters.InitialR2T = v, or: true),
                 "ImmediateData" => Bool(value, v => Parameters.ImmediateData = v, or: false),
@@ -57,11 +65,18 @@ public sealed class LoginNegotiator
                 answers.Add(new(key, answer));
             }
         }
+        Chap?.Answer(chapKeys, answers);
         if (Parameters.FirstBurstLength > Parameters.MaxBurstLength)
         {
             Parameters.FirstBurstLength = Parameters.MaxBurstLength;
         }
         return answers;
+    }
+
+    private static string? Collect(List<KeyValuePair<string, string>> keys, string key, string value)
+    {
+        keys.Add(new(key, value));
+        return null;
     }
 
     private static string? Record(Action set)

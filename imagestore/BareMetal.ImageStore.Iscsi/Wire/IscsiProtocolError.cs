@@ -17,4 +17,7 @@ public enum IscsiProtocolError
 
     /// <summary>Login or Text keys that are not key=value pairs.</summary>
     BadTextKeys,
+
+    /// <summary>A key value that is not in the encoding its key needs (a CHAP binary or number).</summary>
+    BadKeyValue,
 }

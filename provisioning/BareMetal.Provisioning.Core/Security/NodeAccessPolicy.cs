@@ -103,13 +103,6 @@ public sealed class NodeAccessPolicy(NodeAccessTable nodes, NodeKeys keys, INode
         return FromNode(e, client, keyed: false, "reported from its own address");
     }
 
-    /// <summary>CHAP secrets of a per-node iSCSI target: the node's current deployment's, or null when it may not log in at all.</summary>
-    public NodeSecrets? ChapFor(string node, string imageName, int? version, IPAddress client)
-    {
-        var d = Export(node, imageName, version, null, client, chapProven: true);
-        return d.Allowed && d.Mac is { } mac ? SecretsFor(mac) : null;
-    }
-
     private AccessDecision FromNode(NodeAccessEntry e, IPAddress client, bool keyed, string allowed)
     {
         var verdict = addresses.Verify(e.Mac, client, e.PinnedAddress);

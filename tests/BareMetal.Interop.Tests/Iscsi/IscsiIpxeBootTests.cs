@@ -50,21 +50,42 @@ public sealed class IscsiIpxeBootTests
     [CancelAfter(180_000)]
     public async Task Ipxe_SanbootIscsi_RunsTheDisksBootSector()
     {
-        var qemu = Peer.Require("qemu-system-x86_64", "qemu-system-x86");
-        if (!File.Exists("/usr/share/qemu/pxe-e1000.rom") && !File.Exists("/usr/lib/ipxe/qemu/pxe-e1000.rom"))
-        {
-            Peer.Require("/usr/lib/ipxe/qemu/pxe-e1000.rom", "ipxe-qemu");
-        }
         using var dir = new TempDir("iscsi-ipxe");
+        using var exports = BootExports(dir);
+        await using var target = IscsiTestTarget.Start(exports);
+        var (seen, log) = await BootAsync(dir, $"sanboot {SanUri(target)} || shell\n", Marker);
+        Assert.That(seen, Is.True, $"no marker within 120 s. serial:\n{log}");
+        Assert.That(exports.Export.Counters.Snapshot().BytesRead, Is.GreaterThanOrEqualTo(512), "the boot sector was read over iSCSI");
+    }
+
+    /// <summary>The iPXE URI of the boot target as the guest reaches it (slirp's 10.0.2.2 is the host's loopback).</summary>
+    internal static string SanUri(IscsiTestTarget target) => $"iscsi:10.0.2.2::{target.Port}:0:iqn.2026-11.dev.baremetal:boot";
+
+    /// <summary>The 32 MiB marker disk as the read-only export "boot".</summary>
+    internal static FileExportProvider BootExports(TempDir dir)
+    {
         var disk = dir.File("boot.raw");
         using (var f = File.Create(disk))
         {
             f.SetLength(32 * 1024 * 1024);
             f.Write(BootSector());
         }
-        using var exports = new FileExportProvider(DiskImage.Open(disk), readOnly: true, ["boot"]);
-        await using var target = IscsiTestTarget.Start(exports);
-        File.WriteAllText(dir.File("boot.ipxe"), $"#!ipxe\nsanboot iscsi:10.0.2.2::{target.Port}:0:iqn.2026-11.dev.baremetal:boot || shell\n");
+        return new FileExportProvider(DiskImage.Open(disk), readOnly: true, ["boot"]);
+    }
+
+    /// <summary>
+    /// Boots QEMU's e1000 iPXE ROM into <paramref name="script"/> (served by slirp's TFTP) and waits until
+    /// <paramref name="expected"/> shows on COM1, where both the marker disk and iPXE's own console write.
+    /// Returns whether it did, and the end of the serial log.
+    /// </summary>
+    internal static async Task<(bool Seen, string Serial)> BootAsync(TempDir dir, string script, string expected)
+    {
+        var qemu = Peer.Require("qemu-system-x86_64", "qemu-system-x86");
+        if (!File.Exists("/usr/share/qemu/pxe-e1000.rom") && !File.Exists("/usr/lib/ipxe/qemu/pxe-e1000.rom"))
+        {
+            Peer.Require("/usr/lib/ipxe/qemu/pxe-e1000.rom", "ipxe-qemu");
+        }
+        File.WriteAllText(dir.File("boot.ipxe"), "#!ipxe\n" + script);
         var serial = dir.File("serial.log");
         var psi = new ProcessStartInfo(qemu)
         {
@@ -90,7 +111,7 @@ public sealed class IscsiIpxeBootTests
         {
             while (started.Elapsed < TimeSpan.FromSeconds(120) && !p.HasExited)
             {
-                if (File.Exists(serial) && (await File.ReadAllTextAsync(serial)).Contains(Marker, StringComparison.Ordinal))
+                if (File.Exists(serial) && (await File.ReadAllTextAsync(serial)).Contains(expected, StringComparison.Ordinal))
                 {
                     seen = true;
                     break;
@@ -109,7 +130,6 @@ public sealed class IscsiIpxeBootTests
         }
         var log = File.Exists(serial) ? await File.ReadAllTextAsync(serial) : "(no serial output)";
         TestContext.Out.WriteLine($"boot took {started.Elapsed.TotalSeconds:0.0} s");
-        Assert.That(seen, Is.True, $"no marker within 120 s. serial:\n{log[^Math.Min(3000, log.Length)..]}\nqemu: {await stderr}");
-        Assert.That(exports.Export.Counters.Snapshot().BytesRead, Is.GreaterThanOrEqualTo(512), "the boot sector was read over iSCSI");
+        return (seen, $"{log[^Math.Min(3000, log.Length)..]}\nqemu: {await stderr}");
     }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using BareMetal.ImageStore.Iscsi.Policy;
 using BareMetal.ImageStore.Iscsi.Server;
 using BareMetal.ImageStore.Iscsi.Session;
 using BareMetal.ImageStore.Nbd.Exports;
@@ -12,15 +13,15 @@ internal sealed class IscsiTestTarget : IAsyncDisposable
     private readonly ILoggerFactory _logs;
     private readonly IscsiServer _server;
 
-    private IscsiTestTarget(IExportProvider exports, IscsiServerOptions? options)
+    private IscsiTestTarget(IExportProvider exports, IscsiServerOptions? options, IIscsiAuthPolicy? auth)
     {
         _logs = LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Information));
-        _server = new IscsiServer(exports, options, _logs.CreateLogger("iscsi"));
+        _server = new IscsiServer(exports, options, _logs.CreateLogger("iscsi"), auth: auth);
     }
 
-    public static IscsiTestTarget Start(IExportProvider exports, IscsiServerOptions? options = null)
+    public static IscsiTestTarget Start(IExportProvider exports, IscsiServerOptions? options = null, IIscsiAuthPolicy? auth = null)
     {
-        var t = new IscsiTestTarget(exports, options);
+        var t = new IscsiTestTarget(exports, options, auth);
         t._server.Start(new IPEndPoint(IPAddress.Loopback, 0));
         return t;
     }
@@ -33,6 +34,14 @@ internal sealed class IscsiTestTarget : IAsyncDisposable
 
     /// <summary>libiscsi URL of LUN 0 of an export (overlay names use the ':' form, see IscsiTargetNames).</summary>
     public string Url(string export) => $"iscsi://127.0.0.1:{Port}/{IscsiTargetNames.ForExport(export.Replace('@', ':'))}/0";
+
+    /// <summary>
+    /// libiscsi URL with CHAP: <c>user%secret@</c> before the portal, and for mutual CHAP the target's
+    /// credentials as <c>?target_user=..&amp;target_password=..</c> (libiscsi 1.19 lib/init.c iscsi_parse_url).
+    /// </summary>
+    public string ChapUrl(string export, string user, string secret, string? targetUser = null, string? targetSecret = null) =>
+        $"iscsi://{user}%{secret}@127.0.0.1:{Port}/{IscsiTargetNames.ForExport(export.Replace('@', ':'))}/0"
+        + (targetUser is null ? "" : $"?target_user={targetUser}&target_password={targetSecret}");
 
     public async ValueTask DisposeAsync()
     {
