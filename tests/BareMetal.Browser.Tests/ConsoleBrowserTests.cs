@@ -1,4 +1,11 @@
+using System.Net;
 using System.Net.Http.Headers;
+using System.Text.RegularExpressions;
+using BareMetal.Provisioning.Core.Boot;
+using BareMetal.Provisioning.Core.Security;
+using BareMetal.Pxe.Dhcp.Policy;
+using BareMetal.Pxe.Dhcp.Sessions;
+using BareMetal.Pxe.Dhcp.Wire;
 using BareMetal.TestSupport;
 using Microsoft.Playwright;
 
@@ -61,7 +68,8 @@ public sealed class ConsoleBrowserTests
     {
         (_playwright, _browser) = await Browser.LaunchAsync();
         _files = new TempDir("bm-console-files");
-        _server = await ConsoleServer.StartAsync(Password);
+        // The node added by hand below boots from 127.0.0.1: the neighbour table says that address is its.
+        _server = await ConsoleServer.StartAsync(Password, [new NeighbourEntry(IPAddress.Loopback, Mac, "lo")]);
         _shots = Browser.ScreenshotDirectory();
     }
 
@@ -167,10 +175,13 @@ public sealed class ConsoleBrowserTests
         await Assertions.Expect(page.GetByRole(AriaRole.Table)).ToContainTextAsync("uploaded");
         await Shot(page, "images");
 
-        // A node registers itself by fetching its boot script; another is added by hand; then assign.
+        // A node registers itself when its boot firmware asks our DHCP (fetching a boot script registers
+        // nothing: an unknown MAC gets the wait-and-retry script); another is added by hand; then assign.
         using var http = new HttpClient { BaseAddress = new Uri(_server.BaseUrl) };
         var script = await http.GetStringAsync($"/boot/{PxeMac.Replace(':', '-')}.ipxe");
-        Assert.That(script, Does.StartWith("#!ipxe"));
+        Assert.That(script, Does.StartWith("#!ipxe").And.Contain(BootScriptRenderer.NotAssignedMarker));
+        Assert.That(await _server.Server.Database.Nodes.GetAsync(PxeMac), Is.Null, "a boot-script fetch registers no node");
+        await FirmwareDhcpAsync(PxeMac);
         await page.GotoAsync(_server.BaseUrl + "/nodes");
         await Assertions.Expect(page.Locator($"[data-mac='{PxeMac}']")).ToBeVisibleAsync();
         await page.GetByLabel("MAC address").FillAsync(Mac.ToUpperInvariant());
@@ -191,17 +202,19 @@ public sealed class ConsoleBrowserTests
         await Assertions.Expect(page.Locator("#nodes-error")).ToBeVisibleAsync();
         unnamed.AddRange((await page.EvaluateAsync<string[]>(UnnamedControls)).Select(c => $"/nodes (refused add): {c}"));
 
-        // The node boots: its script now sanboots its overlay; reading that disk over HTTP is what a
-        // streaming node does, and the deployments page shows the counters move without a reload.
+        // The node boots: its script now sanboots its overlay, named with the deployment's key; reading that
+        // disk over HTTP is what a streaming node does, and the deployments page shows the counters move without a reload.
         script = await http.GetStringAsync($"/boot/{Mac}.ipxe");
-        Assert.That(script, Does.Contain("sanboot"));
+        var nodeExport = $"tiny.v1@{Mac.Replace(":", "", StringComparison.Ordinal)}";
+        var disk = Regex.Match(script, @"sanboot --no-describe \S+(?<path>/disk/\S+)").Groups["path"].Value;
+        Assert.That(disk, Does.StartWith($"/disk/{nodeExport}~"), script);
         await page.GotoAsync(_server.BaseUrl + "/deployments");
         await page.EvaluateAsync("window.__noReload = true");
         await Assertions.Expect(page.Locator("[data-live-status]")).ToContainTextAsync("connected");
         var row = page.Locator($"tr[data-mac='{Mac}']");
         await Assertions.Expect(row).ToBeVisibleAsync();
         var before = await row.Locator("[data-field=bytes]").TextContentAsync();
-        using (var read = new HttpRequestMessage(HttpMethod.Get, $"/disk/tiny.v1@{Mac.Replace(":", "", StringComparison.Ordinal)}"))
+        using (var read = new HttpRequestMessage(HttpMethod.Get, disk))
         {
             read.Headers.Range = new RangeHeaderValue(1 << 20, (1 << 20) + (256 << 10) - 1);
             using var response = await http.SendAsync(read);
@@ -219,7 +232,6 @@ public sealed class ConsoleBrowserTests
         await Shot(page, "deployments");
 
         // The exports page has the same read, per export and per client, and the regions read as a picture.
-        var nodeExport = $"tiny.v1@{Mac.Replace(":", "", StringComparison.Ordinal)}";
         await page.GotoAsync(_server.BaseUrl + "/exports");
         await Assertions.Expect(page.Locator($"tr[data-export='{nodeExport}'] [data-field=blocks]")).ToHaveTextAsync("4 of 1024");
         await Shot(page, "exports");
@@ -247,7 +259,7 @@ public sealed class ConsoleBrowserTests
         // A third node boots while the dashboard is open: its count follows without a reload.
         await page.EvaluateAsync("window.__noReload = true");
         await Assertions.Expect(page.Locator("[data-live-status]")).ToContainTextAsync("connected");
-        await http.GetStringAsync("/boot/52:54:00:b1:00:03.ipxe");
+        await FirmwareDhcpAsync("52:54:00:b1:00:03");
         await Assertions.Expect(page.Locator("#count-nodes")).ToHaveTextAsync("3", new() { Timeout = 15_000 });
         Assert.That(await page.EvaluateAsync<bool>("window.__noReload === true"), "the count changed without a reload");
 
@@ -316,6 +328,11 @@ public sealed class ConsoleBrowserTests
         Assert.That(unnamed[1], Does.Contain("id=\"empty\""));
         Assert.That(unnamed[2], Does.StartWith("<progress hidden"));
     }
+
+    /// <summary>A BIOS PXE ROM's DHCPDISCOVER reaching the server's DHCP, which registers the node (what the firmware does first).</summary>
+    private Task FirmwareDhcpAsync(string mac) =>
+        _server.Server.OnDhcpContactAsync(new DhcpClientContact(mac, ClientArchitecture.IntelX86Pc, null, null, FirmwareKind.Bios,
+            "PXEClient:Arch:00000:UNDI:002001", DhcpMessageType.Discover, null));
 
     private static Task<int> HorizontalOverflowAsync(IPage page) =>
         page.EvaluateAsync<int>("document.documentElement.scrollWidth - document.documentElement.clientWidth");

@@ -1,4 +1,5 @@
 using System.Net;
+using BareMetal.Provisioning.Core.Security;
 using BareMetal.Provisioning.Web;
 using BareMetal.TestSupport;
 
@@ -24,7 +25,12 @@ internal sealed class ConsoleServer : IAsyncDisposable
     /// <summary>data/import: where a path import may read from.</summary>
     public string ImportDirectory => Path.Combine(_data.Path, "import");
 
-    public static async Task<ConsoleServer> StartAsync(string adminPassword)
+    /// <param name="neighbours">
+    /// Stands in for the kernel's neighbour table (/proc/net/arp), which never lists loopback: which node the
+    /// test plays from which loopback address. Node addresses are verified by the server's own
+    /// <see cref="HostAddressVerifier"/> (a pinned address first, then this table), as on a real segment.
+    /// </param>
+    public static async Task<ConsoleServer> StartAsync(string adminPassword, IReadOnlyList<NeighbourEntry> neighbours)
     {
         var data = new TempDir("bm-console");
         var server = new BareMetalServer(new ServeOptions
@@ -35,6 +41,7 @@ internal sealed class ConsoleServer : IAsyncDisposable
             Tftp = null,
             AdminPassword = adminPassword,
             LogToConsole = false,
+            NodeAddresses = new HostAddressVerifier(_ => null, () => neighbours, () => null, TimeProvider.System),
         });
         try
         {

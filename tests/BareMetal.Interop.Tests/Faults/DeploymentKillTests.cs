@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using BareMetal.ImageStore.Nbd.Exports;
 using BareMetal.TestSupport;
 
 namespace BareMetal.Interop.Tests.Faults;
@@ -54,18 +55,12 @@ public partial class DeploymentKillTests
         Assert.That(imported["sha256"]!.GetValue<string>(), Is.EqualTo(baseSha));
         var baseFile = Path.Combine(server.ImagesDirectory, imported["exportName"]!.GetValue<string>() + ".qcow2");
 
-        // The node: added, assigned to stream the image, boots (fetches its script) and reports its OS up.
-        await api.SendJsonAsync(HttpMethod.Post, "api/v1/nodes", new { mac = Mac }, HttpStatusCode.Created);
-        await api.SendJsonAsync(HttpMethod.Put, $"api/v1/nodes/{Mac}/assignment", new { image = "node-os", mode = "stream" }, HttpStatusCode.OK);
-        using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) })
-        {
-            var script = await http.GetStringAsync(new Uri($"http://127.0.0.1:{server.HttpPort}/boot/{Mac}.ipxe"));
-            Assert.That(DiskUrl().Match(script).Groups["export"].Value, Is.EqualTo("node-os.v1@525400fa1705"), script);
-        }
-        const string export = "node-os.v1@525400fa1705";
+        // The node: added, assigned to stream the image, boots (fetches its script, which names its export
+        // with the deployment's key) and reports its OS up. The key is the same after every restart: same deployment.
+        var export = await StreamingNodeAsync(api, server.HttpPort, Mac);
         var deployment = await api.SendJsonAsync(HttpMethod.Post, $"api/v1/nodes/{Mac}/events", new { @event = "os-up" }, HttpStatusCode.Accepted);
         var deploymentId = deployment["id"]!.GetValue<long>();
-        var overlay = Path.Combine(server.DataDirectory, "overlays", export + ".qcow2");
+        var overlay = Path.Combine(server.DataDirectory, "overlays", ExportName.Parse(export).Canonical + ".qcow2");
         var nbdUrl = $"nbd://127.0.0.1:{server.NbdPort}/{export}";
         var model = new SectorModel(baseBytes);
         var history = await HistoryAsync(api, deploymentId);
@@ -169,7 +164,7 @@ public partial class DeploymentKillTests
         // (qemu-io takes some tens of ms to connect, so the delays span before, during and after).
         for (var i = 0; i < 5; i++)
         {
-            var export = string.Create(CultureInfo.InvariantCulture, $"node-os.v1@525400fa18{i:x2}");
+            var export = await StreamingNodeAsync(api, server.HttpPort, string.Create(CultureInfo.InvariantCulture, $"52:54:00:fa:18:{i:x2}"));
             var nbdUrl = $"nbd://127.0.0.1:{server.NbdPort}/{export}";
             var model = new SectorModel(baseBytes);
             model.Pending(0, 65536, 0x77);
@@ -186,7 +181,7 @@ public partial class DeploymentKillTests
                 // Written and flushed before the kill: it must be there.
                 model.Durable(0, 65536, 0x77);
             }
-            var overlay = Path.Combine(overlays, export + ".qcow2");
+            var overlay = Path.Combine(overlays, ExportName.Parse(export).Canonical + ".qcow2");
             var leftovers = Directory.Exists(overlays) ? Directory.GetFiles(overlays, "*.creating").Length : 0;
             var state = File.Exists(overlay) ? $"overlay {new FileInfo(overlay).Length} bytes" : "no overlay";
             if (File.Exists(overlay))
@@ -218,14 +213,18 @@ public partial class DeploymentKillTests
         random.NextBytes(image);
         await File.WriteAllBytesAsync(dir.File("deploy.raw"), image);
         await api.UploadFileAsync("deploy-os", dir.File("deploy.raw"));
-        await api.SendJsonAsync(HttpMethod.Post, "api/v1/nodes", new { mac }, HttpStatusCode.Created);
+        // Added by hand at the address of its own it will call from (loopback has no lease or neighbour entry to tell it by).
+        const string nodeAddress = "127.0.0.23";
+        await api.SendJsonAsync(HttpMethod.Post, "api/v1/nodes", new { mac, ip = nodeAddress }, HttpStatusCode.Created);
         await api.SendJsonAsync(HttpMethod.Put, $"api/v1/nodes/{mac}/assignment", new { image = "deploy-os", mode = "deploy" }, HttpStatusCode.OK);
 
-        // The node, at an address of its own, fetches its deploy script and its copier reads half the image.
-        using var copier = new RangeCopier(IPAddress.Parse("127.0.0.23"), server.HttpPort);
+        // The node, at that address, fetches its deploy script and its copier reads half the image.
+        using var copier = new RangeCopier(IPAddress.Parse(nodeAddress), server.HttpPort);
         var script = await copier.Http.GetStringAsync(new Uri($"boot/{mac}.ipxe", UriKind.Relative));
         var disk = new Uri(SanhookUrl().Match(script).Groups["url"].Value).PathAndQuery;
         Assert.That(disk, Is.EqualTo("/disk/deploy-os.v1"), script);
+        var doneUrl = new Uri(DeployDoneUrl().Match(script).Groups["url"].Value).PathAndQuery;
+        Assert.That(doneUrl, Does.Match($"^/boot/{mac}/deploy-done\\?key=[a-z2-7]+$"), script);
         var patience = TimeSpan.FromSeconds(120);
         await copier.CopyAsync(disk, 0, size / 2, TimeSpan.Zero, patience);
         var half = await WaitForCopyAsync(api, mac, d => CopyPercent(d) >= 50);
@@ -272,8 +271,8 @@ public partial class DeploymentKillTests
             Assert.That(CopyPercent(current), Is.GreaterThanOrEqualTo(floor), "the copy % carried on after the restart");
         });
 
-        // The copier returns success, and the script reports done.
-        using (var done = await copier.Http.GetAsync(new Uri($"boot/{mac}/deploy-done", UriKind.Relative)))
+        // The copier returns success, and the script reports done (with the deployment's key, as the script says).
+        using (var done = await copier.Http.GetAsync(new Uri(doneUrl, UriKind.Relative)))
         {
             Assert.That(done.StatusCode, Is.EqualTo(HttpStatusCode.OK), await done.Content.ReadAsStringAsync());
         }
@@ -390,9 +389,30 @@ public partial class DeploymentKillTests
         return writes;
     }
 
-    [GeneratedRegex(@"/disk/(?<export>\S+)")]
+    /// <summary>
+    /// A stream-mode node on loopback, as an operator adds one the server cannot see at layer 2: by hand, its
+    /// address pinned (loopback has no DHCP lease and no neighbour entry), assigned to stream node-os. It
+    /// fetches its boot script (which starts its deployment) and gets its export's name with the deployment's
+    /// key, node-os.v1@525400fa1705~KEY: what the node opens, and nothing less opens it.
+    /// </summary>
+    private static async Task<string> StreamingNodeAsync(FaultApi api, int httpPort, string mac)
+    {
+        await api.SendJsonAsync(HttpMethod.Post, "api/v1/nodes", new { mac, ip = "127.0.0.1" }, HttpStatusCode.Created);
+        await api.SendJsonAsync(HttpMethod.Put, $"api/v1/nodes/{mac}/assignment", new { image = "node-os", mode = "stream" }, HttpStatusCode.OK);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var script = await http.GetStringAsync(new Uri($"http://127.0.0.1:{httpPort}/boot/{mac}.ipxe"));
+        var export = DiskUrl().Match(script).Groups["export"].Value;
+        Assert.That(export, Does.Match($"^node-os\\.v1@{mac.Replace(":", "", StringComparison.Ordinal)}~[a-z2-7]+$"), script);
+        return export;
+    }
+
+    /// <summary>The export the script sanboots (the console line before it shows the URL without its key).</summary>
+    [GeneratedRegex(@"sanboot --no-describe \S+/disk/(?<export>\S+)")]
     private static partial Regex DiskUrl();
 
     [GeneratedRegex(@"sanhook --no-describe --drive \S+ (?<url>\S+)")]
     private static partial Regex SanhookUrl();
+
+    [GeneratedRegex(@"chain --replace --autofree (?<url>\S+/deploy-done\S*)")]
+    private static partial Regex DeployDoneUrl();
 }

@@ -38,7 +38,9 @@ public class OsUpAgentScriptTests
         });
         await server.StartAsync(CancellationToken.None);
         var db = server.Database;
-        await db.Nodes.AddAsync(new NewNode(Mac));
+        // Added by hand with its address pinned: the script's report carries no key, and on loopback nothing
+        // else (no DHCP lease, no neighbour entry) tells the server that 127.0.0.1 is this node.
+        await db.Nodes.AddAsync(new NewNode(Mac, IpAddress: "127.0.0.1"));
         await db.Deployments.RecordAsync(Mac, new DeploymentEvent(DeploymentEventKind.NodeReport, DeploymentState.Pxe));
         await db.Deployments.RecordAsync(Mac, new DeploymentEvent(DeploymentEventKind.NodeReport, DeploymentState.Bootloader));
         await db.Deployments.RecordAsync(Mac, new DeploymentEvent(DeploymentEventKind.DiskRead, BytesStreamed: 512));
