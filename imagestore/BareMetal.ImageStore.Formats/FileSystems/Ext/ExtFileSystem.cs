@@ -9,7 +9,7 @@ namespace BareMetal.ImageStore.Formats.FileSystems.Ext;
 /// Reads ext2, ext3 and ext4 read-only: group descriptors (32- and 64-byte, meta_bg), inode tables
 /// wherever the descriptors put them (flex_bg), extent trees and classic block maps, linear and htree
 /// directories (read linearly), inline data, fast and slow symlinks, sparse files. The journal is not
-/// replayed (like debugfs without -c... the file system is read as it stands). Thread-safe.
+/// replayed: the file system is read as it stands, as debugfs reads it. Thread-safe.
 /// </summary>
 public sealed class ExtFileSystem : IFileSystemReader
 {
@@ -199,9 +199,9 @@ public sealed class ExtFileSystem : IFileSystemReader
         else
         {
             CheckEncrypted(inode);
-            if (inode.Size > MaxDirectoryBytes)
+            if (inode.Size > MaxDirectoryBytes || inode.Size > Superblock.BlocksCount * (ulong)Superblock.BlockSize)
             {
-                throw ExtSuperblock.Error(Name, ImageError.SizeOutOfRange, $"directory inode {inode.Number} is {inode.Size} bytes, more than {MaxDirectoryBytes}");
+                throw ExtSuperblock.Error(Name, ImageError.SizeOutOfRange, $"directory inode {inode.Number} is {inode.Size} bytes, more than {MaxDirectoryBytes} or the file system's size");
             }
             var bs = Superblock.BlockSize;
             var data = new byte[(int)inode.Size];
