@@ -174,4 +174,35 @@ public partial class ExtInteropTests
         var e = Assert.Throws<FileSystemFormatException>(() => DiskInspector.Inspect(disk).Open(null));
         Assert.That(e!.Message, Does.Contain("compression").And.Contain("unknown 0x80000000").And.Contain("not supported"));
     }
+
+    [Test]
+    public void UninitializedExtentAndHole_ReadAsZerosEvenOverStaleBytes()
+    {
+        using var dir = new TempDir();
+        var src = dir.File("src");
+        Directory.CreateDirectory(src);
+        var data = SourceTree.Random(new Random(8), 40960);
+        File.WriteAllBytes(Path.Combine(src, "f"), data);
+        var img = Mke2fs(dir, src, "ext4", ["-b", "4096"], "8M");
+        var debugfs = Peer.Require("debugfs", "e2fsprogs");
+        // Blocks 20-39 allocated but unwritten (an uninitialized extent), 10-19 a hole, size 160 KiB.
+        Peer.Check(debugfs, "-w", "-R", "fallocate /f 20 39", img);
+        Peer.Check(debugfs, "-w", "-R", "sif /f size 163840", img);
+        Assert.That(Peer.Check(debugfs, "-R", "stat /f", img), Does.Contain("(20-39[u]):"));
+        var bmap = Peer.Check(debugfs, "-R", "bmap /f 25", img);
+        Assert.That(bmap, Does.Contain("(uninit)"));
+        var physical = long.Parse(bmap.Split(' ', StringSplitOptions.RemoveEmptyEntries)[0], System.Globalization.CultureInfo.InvariantCulture);
+        // Stale bytes in the unwritten block must not show through.
+        using (var f = new FileStream(img, FileMode.Open))
+        {
+            f.Position = physical * 4096;
+            f.Write(Enumerable.Repeat((byte)0xFF, 4096).ToArray());
+        }
+        using var disk = DiskImage.Open(img);
+        var fs = DiskInspector.Inspect(disk).Open(null);
+        var read = fs.ReadAllBytes("/f");
+        Assert.That(read, Has.Length.EqualTo(163840));
+        Assert.That(read.AsSpan(0, 40960).SequenceEqual(data), Is.True);
+        Assert.That(read.AsSpan(40960).IndexOfAnyExcept((byte)0), Is.EqualTo(-1));
+    }
 }
