@@ -60,6 +60,12 @@ public partial class ExtInteropTests
         Assert.That(OsRelease.PrettyName(fs), Is.EqualTo(SourceTree.PrettyName));
         Assert.That(fs.ReadAllBytes("/long-link-over-sixty-bytes"), Is.EqualTo("the bottom\n"u8.ToArray()));
         Assert.That(fs.ReadAllBytes("/bootdir/grub/grub.cfg"), Is.EqualTo("set default=0\n"u8.ToArray()));
+        if (options.Contains("inline_data"))
+        {
+            // The 100-byte file really is inline: 60 bytes in i_block, 40 in the system.data xattr.
+            var stat = Peer.Check(Peer.Require("debugfs", "e2fsprogs"), "-R", "stat /size-100.bin", img);
+            Assert.That(stat, Does.Contain("Size of inline data: 100"));
+        }
     }
 
     [Test]
