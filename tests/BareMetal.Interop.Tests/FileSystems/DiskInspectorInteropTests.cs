@@ -135,4 +135,40 @@ public class DiskInspectorInteropTests
         var e = Assert.Throws<FileSystemFormatException>(() => layout.Open(null));
         Assert.That(e!.Message, Does.EndWith($"{type}: {message}"));
     }
+
+    [Test]
+    public void SeparateBootPartition_BootFilesComeFromIt()
+    {
+        using var dir = new TempDir();
+        var bootSrc = dir.File("boot-src");
+        Directory.CreateDirectory(bootSrc);
+        File.WriteAllBytes(Path.Combine(bootSrc, "vmlinuz-6.1.0-9-amd64"), SourceTree.Random(new Random(1), 3000));
+        File.WriteAllBytes(Path.Combine(bootSrc, "vmlinuz-6.1.0-13-amd64"), SourceTree.Random(new Random(2), 4000));
+        File.WriteAllBytes(Path.Combine(bootSrc, "initrd.img-6.1.0-13-amd64"), SourceTree.Random(new Random(3), 5000));
+        File.WriteAllBytes(Path.Combine(bootSrc, "initrd.img-6.1.0-9-amd64"), SourceTree.Random(new Random(4), 6000));
+        var rootSrc = dir.File("root-src");
+        Directory.CreateDirectory(Path.Combine(rootSrc, "boot"));
+        File.CreateSymbolicLink(Path.Combine(rootSrc, "vmlinuz"), "boot/vmlinuz-6.1.0-13-amd64");   // dangling: /boot is not mounted
+        var mke2fs = Peer.Require("mke2fs", "e2fsprogs");
+        var boot = dir.File("boot.img");
+        var root = dir.File("root.img");
+        Peer.Check(mke2fs, "-F", "-q", "-t", "ext2", "-d", bootSrc, boot, "8M");
+        Peer.Check(mke2fs, "-F", "-q", "-t", "ext4", "-d", rootSrc, root, "8M");
+        var disk = dir.File("disk.img");
+        using (var f = new FileStream(disk, FileMode.Create))
+        {
+            f.SetLength(24 * Mi);
+        }
+        Peer.Check(Peer.Require("sgdisk", "gdisk"), "-n", "1:2048:+8M", "-n", "2:0:+8M", disk);
+        var dd = Peer.Require("dd", "coreutils");
+        Peer.Check(dd, $"if={root}", $"of={disk}", "bs=512", "seek=2048", "conv=notrunc", "status=none");
+        Peer.Check(dd, $"if={boot}", $"of={disk}", "bs=512", $"seek={2048 + 16384}", "conv=notrunc", "status=none");
+        using var d = DiskImage.Open(disk);
+        var found = BootFiles.Find(d);
+        Assert.That(found, Is.Not.Null);
+        Assert.That((found!.Volume.Number, found.KernelPath, found.InitrdPath, found.Version),
+            Is.EqualTo(((int?)2, "/vmlinuz-6.1.0-13-amd64", "/initrd.img-6.1.0-13-amd64", "6.1.0-13-amd64")), "the newest version, compared as numbers (13 > 9)");
+        using var initrd = found.OpenInitrd();
+        Assert.That(initrd!.Length, Is.EqualTo(5000));
+    }
 }
