@@ -14,7 +14,7 @@ public static class ImageCommands
 {
     public static Command Create()
     {
-        var image = new Command("image", "Inspect, map, convert and verify disk images (raw, qcow2, VHD, VHDX, VMDK, ISO).");
+        var image = new Command("image", "Inspect, map, convert and verify disk images (raw, qcow2, VHD, VHDX, VMDK, ISO), and read the file systems inside them.");
         image.Subcommands.Add(Info());
         image.Subcommands.Add(MapCommand());
         image.Subcommands.Add(ImageConvert.Create());
@@ -39,13 +39,15 @@ public static class ImageCommands
             {
                 layers.Add(d.Describe());
             }
+            var contents = DiskContents.Inspect(disk);
             if (parse.GetValue(json))
             {
-                InfoJson(layers, Console.Out);
+                InfoJson(layers, contents, Console.Out);
             }
             else
             {
                 Console.Out.Write(InfoText(layers));
+                Console.Out.Write(contents.Text());
             }
             return 0;
         });
@@ -220,26 +222,27 @@ public static class ImageCommands
         return sb.ToString();
     }
 
-    private static void InfoJson(List<ImageDetails> layers, TextWriter output) => JsonOut.WriteLine(output, w =>
+    private static void InfoJson(List<ImageDetails> layers, DiskContents contents, TextWriter output) => JsonOut.WriteLine(output, w =>
     {
         // A single image prints as an object (like `qemu-img info`); --backing-chain style lists when there is a chain.
+        // The guest's contents (partitions, file systems, OS) go with the top image, which sees the whole chain.
         if (layers.Count == 1)
         {
-            Layer(w, layers[0]);
+            Layer(w, layers[0], contents);
             return;
         }
         w.WriteStartObject();
         w.WritePropertyName("image");
-        Layer(w, layers[0]);
+        Layer(w, layers[0], contents);
         w.WriteStartArray("backing-chain");
         foreach (var l in layers)
         {
-            Layer(w, l);
+            Layer(w, l, null);
         }
         w.WriteEndArray();
         w.WriteEndObject();
 
-        static void Layer(Utf8JsonWriter w, ImageDetails l)
+        static void Layer(Utf8JsonWriter w, ImageDetails l, DiskContents? contents)
         {
             w.WriteStartObject();
             w.WriteString("filename", l.Path);
@@ -256,6 +259,7 @@ public static class ImageCommands
                 w.WriteString(k, v);
             }
             w.WriteEndObject();
+            contents?.Json(w);
             w.WriteEndObject();
         }
     });

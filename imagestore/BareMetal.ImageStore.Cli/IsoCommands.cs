@@ -1,40 +1,45 @@
 using System.CommandLine;
 using System.Globalization;
 using BareMetal.ImageStore.Formats;
+using BareMetal.ImageStore.Formats.FileSystems;
 using BareMetal.ImageStore.Formats.Iso;
 
 namespace BareMetal.ImageStore.Cli;
 
 /// <summary>
-/// `baremetal image ls ISO [PATH]` and `baremetal image extract ISO PATH DEST`: look inside an ISO 9660
-/// image (Joliet names preferred) and copy files out, e.g. a kernel and initrd from an installer ISO.
-/// Registered under `image` by ImageCommands.
+/// `baremetal image ls IMAGE[:PARTITION][:/path]` and `baremetal image extract IMAGE[:PARTITION]:/path DEST`:
+/// look inside any disk image (raw, qcow2, VHD, VHDX, VMDK) or ISO and copy files out: ext2/3/4 and FAT
+/// in partitions or on the whole disk, ISO 9660 (Joliet preferred), e.g. a kernel and initrd. The older
+/// `image ls ISO [PATH]` and `image extract ISO PATH DEST` forms keep working. Registered under `image`
+/// by ImageCommands.
 /// </summary>
 internal static class IsoCommands
 {
-    /// <summary>`image ls ISO [PATH] [-R] [--json] [--boot]`.</summary>
+    /// <summary>`image ls IMAGE[:PARTITION][:/path] [PATH] [-R] [--json] [--boot]`.</summary>
     internal static Command Create()
     {
-        var iso = new Argument<FileInfo>("ISO") { Description = "The ISO 9660 image." };
-        var path = new Argument<string>("PATH") { Description = "Directory or file inside the image.", DefaultValueFactory = _ => "/" };
+        var image = new Argument<string>("IMAGE") { Description = "The image, optionally with :PARTITION (1-based) and :/path inside it, e.g. disk.qcow2:2:/etc." };
+        var path = new Argument<string?>("PATH") { Description = "Directory or file inside the image (the older form; same as IMAGE:/PATH).", DefaultValueFactory = _ => null };
         var recursive = new Option<bool>("-R", "--recursive") { Description = "List subdirectories too." };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of text." };
-        var boot = new Option<bool>("--boot") { Description = "Print the El Torito boot catalog instead of files." };
-        var cmd = new Command("ls", "List files inside an ISO 9660 image (Joliet / Rock Ridge names), or its El Torito boot entries.")
+        var boot = new Option<bool>("--boot") { Description = "Print an ISO's El Torito boot catalog instead of files." };
+        var cmd = new Command("ls", "List files inside a disk image's file system (ext2/3/4, FAT, ISO 9660), or an ISO's El Torito boot entries.")
         {
-            iso, path, recursive, json, boot,
+            image, path, recursive, json, boot,
         };
         cmd.SetAction(parse =>
         {
-            using var disk = OpenIso(parse.GetValue(iso)!);
-            var fs = IsoFileSystem.Open(disk);
+            var spec = ImageSpec.Parse(parse.GetValue(image)!, File.Exists);
             var output = Console.Out;
             if (parse.GetValue(boot))
             {
-                PrintBoot(fs, parse.GetValue(json), output);
+                using var isoDisk = OpenIso(new FileInfo(spec.Image));
+                PrintBoot(IsoFileSystem.Open(isoDisk), parse.GetValue(json), output);
                 return 0;
             }
-            var where = parse.GetValue(path) ?? "/";
+            using var disk = ImageCommands.OpenExisting(new FileInfo(spec.Image));
+            var fs = DiskInspector.Inspect(disk).Open(spec.Partition);
+            var where = spec.Path ?? parse.GetValue(path) ?? "/";
             var entries = parse.GetValue(recursive)
                 ? fs.Walk(where).ToList()
                 : List(fs, where);
@@ -43,14 +48,20 @@ internal static class IsoCommands
                 JsonOut.WriteLine(output, w =>
                 {
                     w.WriteStartArray();
-                    foreach (var e in entries)
+                    foreach (var (p, e) in entries)
                     {
                         w.WriteStartObject();
-                        w.WriteString("path", e.Path);
-                        w.WriteString("name", e.Entry.Name);
-                        w.WriteBoolean("directory", e.Entry.IsDirectory);
-                        w.WriteNumber("size", e.Entry.Size);
-                        w.WriteString("modified", e.Entry.Modified?.ToString("o", CultureInfo.InvariantCulture));
+                        w.WriteString("path", p);
+                        w.WriteString("name", e.Name);
+                        w.WriteBoolean("directory", e.IsDirectory);
+                        w.WriteString("type", KindName(e.Kind));
+                        w.WriteNumber("size", e.Size);
+                        w.WriteString("mode", Convert.ToString(e.Mode & 0xFFF, 8).PadLeft(4, '0'));
+                        w.WriteString("modified", e.Modified?.ToString("o", CultureInfo.InvariantCulture));
+                        if (e.IsSymlink)
+                        {
+                            w.WriteString("target", fs.ReadLink(e));
+                        }
                         w.WriteEndObject();
                     }
                     w.WriteEndArray();
@@ -60,76 +71,135 @@ internal static class IsoCommands
             foreach (var (p, e) in entries)
             {
                 var when = e.Modified?.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) ?? "????-??-?? ??:??";
-                output.WriteLine(FormattableString.Invariant($"{(e.IsDirectory ? 'd' : '-')} {e.Size,12} {when} {p}{(e.IsDirectory ? "/" : "")}"));
+                var type = e.Kind switch
+                {
+                    FileSystemEntryKind.Directory => 'd',
+                    FileSystemEntryKind.Symlink => 'l',
+                    FileSystemEntryKind.Other => '?',
+                    _ => '-',
+                };
+                var tail = e.IsDirectory ? "/" : e.IsSymlink ? " -> " + fs.ReadLink(e) : "";
+                output.WriteLine(FormattableString.Invariant($"{type} {e.Size,12} {when} {p}{tail}"));
             }
             return 0;
         });
         return cmd;
     }
 
-    /// <summary>`image extract ISO PATH DEST`: a file to DEST (or into DEST when it is a directory), a directory recursively.</summary>
+    private static string KindName(FileSystemEntryKind k) => k switch
+    {
+        FileSystemEntryKind.Directory => "directory",
+        FileSystemEntryKind.Symlink => "symlink",
+        FileSystemEntryKind.Other => "other",
+        _ => "file",
+    };
+
+    /// <summary>
+    /// `image extract IMAGE[:PARTITION]:/path DEST` (or the older `image extract IMAGE PATH DEST`): a file
+    /// to DEST (or into DEST when it is a directory), a directory recursively, symlinks recreated as symlinks.
+    /// </summary>
     internal static Command CreateExtract()
     {
-        var iso = new Argument<FileInfo>("ISO") { Description = "The ISO 9660 image." };
-        var path = new Argument<string>("PATH") { Description = "File or directory inside the image." };
-        var dest = new Argument<string>("DEST") { Description = "Where to write it on the host." };
-        var cmd = new Command("extract", "Copy a file or directory out of an ISO 9660 image.") { iso, path, dest };
+        var image = new Argument<string>("IMAGE") { Description = "The image with the path inside it: IMAGE[:PARTITION]:/path." };
+        var rest = new Argument<string[]>("DEST") { Description = "Where to write it on the host (the older form: PATH DEST).", Arity = new ArgumentArity(1, 2) };
+        var cmd = new Command("extract", "Copy a file or directory out of a disk image's file system or an ISO.") { image, rest };
         cmd.SetAction(async (parse, ct) =>
         {
-            using var disk = OpenIso(parse.GetValue(iso)!);
-            var fs = IsoFileSystem.Open(disk);
-            var source = parse.GetValue(path)!;
-            var target = Path.GetFullPath(parse.GetValue(dest)!);
-            var entry = fs.Stat(source);
-            if (!entry.IsDirectory)
+            var spec = ImageSpec.Parse(parse.GetValue(image)!, File.Exists);
+            var args = parse.GetValue(rest)!;
+            string source;
+            string dest;
+            if (args.Length == 2)
             {
-                var file = Directory.Exists(target) ? Path.Combine(target, entry.Name) : target;
-                await CopyOutAsync(fs, source, file, ct);
-                return 0;
+                if (spec.Path is not null)
+                {
+                    throw new CliException($"{parse.GetValue(image)}: the path is given twice");
+                }
+                (source, dest) = (args[0], args[1]);
             }
-            Directory.CreateDirectory(target);
-            var prefix = source.TrimEnd('/');
-            foreach (var (p, e) in fs.Walk(source))
+            else
             {
-                // Walk yields resolved paths; rebuild the host path from names only (names never hold '/' or '..').
-                var rel = p.Length > prefix.Length && p.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) ? p[prefix.Length..].TrimStart('/') : e.Name;
-                var host = Path.GetFullPath(Path.Combine(target, rel));
-                if (!host.StartsWith(target, StringComparison.Ordinal))
-                {
-                    throw new CliException($"{p}: refusing to write outside {target}");
-                }
-                if (e.IsDirectory)
-                {
-                    Directory.CreateDirectory(host);
-                }
-                else
-                {
-                    await CopyOutAsync(fs, p, host, ct);
-                }
+                source = spec.Path ?? throw new CliException($"{parse.GetValue(image)}: say which file to extract, as IMAGE[:PARTITION]:/path");
+                dest = args[0];
             }
+            using var disk = ImageCommands.OpenExisting(new FileInfo(spec.Image));
+            var fs = DiskInspector.Inspect(disk).Open(spec.Partition);
+            await ExtractAsync(fs, source, Path.GetFullPath(dest), ct);
             return 0;
         });
         return cmd;
     }
 
-    private static List<(string Path, IsoEntry Entry)> List(IsoFileSystem fs, string where)
+    private static async Task ExtractAsync(IFileSystemReader fs, string source, string target, CancellationToken ct)
     {
-        var entry = fs.Stat(where);
+        var (entry, full) = fs.ResolveWithPath(source);
         if (!entry.IsDirectory)
         {
-            return [(where, entry)];
+            if (!entry.IsFile)
+            {
+                throw new CliException($"{fs.Name}: '{full}' is not a regular file");
+            }
+            var file = Directory.Exists(target) ? Path.Combine(target, entry.Name) : target;
+            await CopyOutAsync(fs, entry, file, ct);
+            return;
         }
-        var dir = where.TrimEnd('/');
-        return [.. fs.List(where).Select(e => ($"{dir}/{e.Name}", e))];
+        Directory.CreateDirectory(target);
+        var root = target.EndsWith('/') ? target : target + "/";
+        // Symlinks are made last, so no file is ever written through one the image planted.
+        var links = new List<(string Host, string Target)>();
+        foreach (var (p, e) in fs.Walk(full))
+        {
+            var rel = p[full.Length..].TrimStart('/');
+            var host = Path.GetFullPath(Path.Combine(target, rel));
+            if (!host.StartsWith(root, StringComparison.Ordinal))
+            {
+                throw new CliException($"{p}: refusing to write outside {target}");
+            }
+            switch (e.Kind)
+            {
+                case FileSystemEntryKind.Directory:
+                    Directory.CreateDirectory(host);
+                    break;
+                case FileSystemEntryKind.File:
+                    await CopyOutAsync(fs, e, host, ct);
+                    break;
+                case FileSystemEntryKind.Symlink:
+                    links.Add((host, fs.ReadLink(e)));
+                    break;
+                default:
+                    await Console.Error.WriteLineAsync($"baremetal: {p}: skipped (a device, FIFO or socket)");
+                    break;
+            }
+        }
+        foreach (var (host, linkTarget) in links)
+        {
+            File.CreateSymbolicLink(host, linkTarget);
+        }
     }
 
-    private static async Task CopyOutAsync(IsoFileSystem fs, string isoPath, string hostPath, CancellationToken ct)
+    private static List<(string Path, FileSystemEntry Entry)> List(IFileSystemReader fs, string where)
+    {
+        var (entry, full) = fs.ResolveWithPath(where);
+        if (!entry.IsDirectory)
+        {
+            return [(full, entry)];
+        }
+        var dir = full.TrimEnd('/');
+        return [.. fs.List(entry).Select(e => ($"{dir}/{e.Name}", e))];
+    }
+
+    private static async Task CopyOutAsync(IFileSystemReader fs, FileSystemEntry entry, string hostPath, CancellationToken ct)
     {
         var part = hostPath + ".part";
-        await using (var input = fs.OpenRead(isoPath))
+        await using (var input = fs.OpenRead(entry))
         await using (var output = File.Create(part))
         {
             await input.CopyToAsync(output, 1 << 20, ct);
+        }
+        if (!OperatingSystem.IsWindows())
+        {
+            // Permission bits only: never set-uid/set-gid/sticky from an image.
+            File.SetUnixFileMode(part, (UnixFileMode)(entry.Mode & 0x1FF) | UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
         File.Move(part, hostPath, overwrite: true);
     }

@@ -323,6 +323,15 @@ public sealed class IsoFileSystem
         return (entry, full);
     }
 
+    /// <summary>The entries of a directory already resolved (for <see cref="FileSystems.IsoFileSystemReader"/>).</summary>
+    internal List<IsoEntry> ListEntry(IsoEntry dir, string dirPath) => ReadDirectory(dir, dirPath);
+
+    /// <summary>A stream over a file already resolved.</summary>
+    internal Stream OpenEntry(IsoEntry file) => new IsoFileStream(_disk, file, BlockSize);
+
+    /// <summary>The root directory as an entry.</summary>
+    internal IsoEntry RootEntry => new("/", _root.Flags | IsoFileFlags.Directory, [new IsoExtent(_root.ExtentLba, _root.DataLength)], _root.Recorded);
+
     private List<IsoEntry> ReadDirectory(IsoEntry dir, string dirPath)
     {
         var extent = dir.Extents[0];

@@ -1,0 +1,32 @@
+namespace BareMetal.ImageStore.Formats.Partitions;
+
+/// <summary>CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), as UEFI uses for GPT headers and entry arrays.</summary>
+public static class Crc32
+{
+    private static readonly uint[] Table = MakeTable();
+
+    public static uint Compute(ReadOnlySpan<byte> data)
+    {
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in data)
+        {
+            crc = Table[(crc ^ b) & 0xFF] ^ (crc >> 8);
+        }
+        return ~crc;
+    }
+
+    private static uint[] MakeTable()
+    {
+        var t = new uint[256];
+        for (uint i = 0; i < 256; i++)
+        {
+            var c = i;
+            for (var k = 0; k < 8; k++)
+            {
+                c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            }
+            t[i] = c;
+        }
+        return t;
+    }
+}
