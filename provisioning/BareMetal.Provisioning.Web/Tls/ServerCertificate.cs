@@ -96,9 +96,9 @@ public sealed class ServerCertificate : IDisposable
         var made = Create(names, now);
         try
         {
-            CreatePrivateDirectory(directory);
-            WritePrivate(keyPath, made.Key);
-            WritePrivate(certPath, made.Certificate.ExportCertificatePem() + "\n");
+            PrivateFiles.CreateDirectory(directory);
+            PrivateFiles.WriteAllText(keyPath, made.Key);
+            PrivateFiles.WriteAllText(certPath, made.Certificate.ExportCertificatePem() + "\n");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -181,8 +181,8 @@ public sealed class ServerCertificate : IDisposable
         {
             return key switch
             {
-                ECDsa ec when leaf.GetECDsaPublicKey() is { } pub && Dispose(pub) => leaf.CopyWithPrivateKey(ec),
-                RSA rsa when leaf.GetRSAPublicKey() is { } pub && Dispose(pub) => leaf.CopyWithPrivateKey(rsa),
+                ECDsa ec when leaf.GetECDsaPublicKey() is { } pub && Disposed(pub) => leaf.CopyWithPrivateKey(ec),
+                RSA rsa when leaf.GetRSAPublicKey() is { } pub && Disposed(pub) => leaf.CopyWithPrivateKey(rsa),
                 _ => throw new TlsCertificateException($"{what} {keyPath} does not match the certificate in {certificatePath} (a {KindOf(key)} key for a certificate whose key is {leaf.PublicKey.Oid.FriendlyName ?? leaf.PublicKey.Oid.Value})"),
             };
         }
@@ -192,7 +192,7 @@ public sealed class ServerCertificate : IDisposable
         }
     }
 
-    private static bool Dispose(IDisposable d)
+    private static bool Disposed(IDisposable d)
     {
         d.Dispose();
         return true;
@@ -240,37 +240,6 @@ public sealed class ServerCertificate : IDisposable
         {
             throw new TlsCertificateException($"{what} {path}: cannot read it: {e.Message}", e);
         }
-    }
-
-    private static void CreatePrivateDirectory(string directory)
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(directory);
-            return;
-        }
-        Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-    }
-
-    /// <summary>Written 0600 from the first byte (never world-readable for an instant), then renamed into place.</summary>
-    private static void WritePrivate(string path, string text)
-    {
-        var temp = path + ".tmp";
-        File.Delete(temp);
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-        using (var stream = new FileStream(temp, options))
-        using (var writer = new StreamWriter(stream))
-        {
-            writer.Write(text);
-            writer.Flush();
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(temp, path, overwrite: true);
     }
 
     public void Dispose()
