@@ -156,7 +156,9 @@ public sealed class ServerCertificate : IDisposable
         }
         if (all.Count == 0)
         {
-            throw new TlsCertificateException($"{what} {path}: no '-----BEGIN CERTIFICATE-----' block in it (a PEM certificate is expected)");
+            throw new TlsCertificateException(pem.Contains("-----BEGIN CERTIFICATE-----", StringComparison.Ordinal)
+                ? $"{what} {path}: not a PEM certificate (its CERTIFICATE block does not decode)"
+                : $"{what} {path}: not a PEM certificate (no '-----BEGIN CERTIFICATE-----' block in it)");
         }
         var chain = new X509Certificate2Collection();
         for (var i = 1; i < all.Count; i++)
