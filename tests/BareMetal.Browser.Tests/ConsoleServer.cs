@@ -19,18 +19,25 @@ internal sealed class ConsoleServer : IAsyncDisposable
 
     public string BaseUrl => Server.BaseUrl;
 
+    /// <summary>Where a browser opens the console: HTTPS under --tls, else the one HTTP listener.</summary>
+    public string ConsoleUrl => Server.HttpsAddress?.ToString().TrimEnd('/') ?? BaseUrl;
+
     public string DataDirectory => _data.Path;
 
     /// <summary>data/import: where a path import may read from.</summary>
     public string ImportDirectory => Path.Combine(_data.Path, "import");
 
-    public static async Task<ConsoleServer> StartAsync(string adminPassword)
+    /// <param name="adminPassword">The admin password it is started with.</param>
+    /// <param name="tls">serve --tls: a self-signed certificate in the data directory, HTTPS on another free port.</param>
+    public static async Task<ConsoleServer> StartAsync(string adminPassword, bool tls = false)
     {
         var data = new TempDir("bm-console");
         var server = new BareMetalServer(new ServeOptions
         {
             DataDirectory = data.Path,
             Http = new IPEndPoint(IPAddress.Loopback, 0),
+            Tls = tls,
+            Https = new IPEndPoint(IPAddress.Loopback, 0),
             Nbd = null,
             Tftp = null,
             AdminPassword = adminPassword,
