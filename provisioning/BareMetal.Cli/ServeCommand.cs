@@ -11,7 +11,7 @@ internal static class ServeCommand
     public static Command Create()
     {
         var data = new Option<string>("--data") { Description = "Data directory (catalog, images, overlays, TFTP root).", DefaultValueFactory = _ => "data" };
-        var http = new Option<string>("--http") { Description = "Web console, API and boot scripts.", DefaultValueFactory = _ => "127.0.0.1:8080" };
+        var http = new Option<string>("--http") { Description = "Web console, API and boot scripts (with --tls: only what nodes fetch, /boot/, /disk/, /healthz).", DefaultValueFactory = _ => "127.0.0.1:8080" };
         var tftp = new Option<string>("--tftp") { Description = "TFTP listen address ('0.0.0.0:69' serves a real network; 'off' disables).", DefaultValueFactory = _ => "127.0.0.1:6969" };
         var nbd = new Option<string>("--nbd") { Description = "NBD block service ('off' disables).", DefaultValueFactory = _ => "127.0.0.1:10809" };
         var iscsi = new Option<string>("--iscsi") { Description = "iSCSI target for the same exports ('off' disables).", DefaultValueFactory = _ => "127.0.0.1:3260" };
