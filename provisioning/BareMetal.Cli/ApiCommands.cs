@@ -7,27 +7,40 @@ namespace BareMetal.Cli;
 
 /// <summary>
 /// Verbs that talk to a running server through the REST API: `image import|list`, `node list|assign|commit|reset`.
-/// Server from --server (default http://127.0.0.1:8080), token from --token or BAREMETAL_TOKEN.
+/// Server, token and certificate fingerprint from the flags, else BAREMETAL_SERVER / BAREMETAL_TOKEN /
+/// BAREMETAL_FINGERPRINT, else what `baremetal login` stored (<see cref="ServerTarget"/>).
 /// </summary>
 internal static class ApiCommands
 {
-    public const string DefaultServer = "http://127.0.0.1:8080";
-
     /// <summary>Test seam: the HTTP handler the API client uses (null = the real network).</summary>
     internal static HttpMessageHandler? Handler { get; set; }
 
-    private sealed record Connection(Option<string> Server, Option<string?> Token)
+    private sealed record Connection(Option<string?> Server, Option<string?> Token, Option<string?> Fingerprint)
     {
-        public ApiClient Open(ParseResult parse) => new(parse.GetValue(Server)!, parse.GetValue(Token), Handler is { } h ? new NonDisposingHandler(h) : null);
+        public ServerTarget Resolve(ParseResult parse) =>
+            ServerTarget.Resolve(parse.GetValue(Server), parse.GetValue(Token), parse.GetValue(Fingerprint), CliConfig.Load);
+
+        public ApiClient Open(ParseResult parse) => ApiCommands.Open(Resolve(parse));
     }
+
+    /// <summary>A client for <paramref name="target"/> (in tests, over the in-memory handler).</summary>
+    internal static ApiClient Open(ServerTarget target) => new(target, Handler is { } h ? new NonDisposingHandler(h) : null);
+
+    internal static Option<string?> ServerOption() =>
+        new("--server") { Description = $"The BareMetal server's URL (default: ${ServerTarget.ServerVariable}, else the one `baremetal login` stored, else {ServerTarget.DefaultServer})." };
+
+    internal static Option<string?> FingerprintOption() =>
+        new("--fingerprint") { Description = $"Pin the server's TLS certificate by its SHA-256 fingerprint, as `serve --tls` prints it (default: ${ServerTarget.FingerprintVariable}, else the stored one)." };
 
     private static Connection AddConnection(Command cmd)
     {
-        var server = new Option<string>("--server") { Description = "The BareMetal server's URL.", DefaultValueFactory = _ => DefaultServer };
-        var token = new Option<string?>("--token") { Description = $"API token (default: ${ApiClient.TokenVariable})." };
+        var server = ServerOption();
+        var token = new Option<string?>("--token") { Description = $"API token (default: ${ServerTarget.TokenVariable}, else the one `baremetal login` stored)." };
+        var fingerprint = FingerprintOption();
         cmd.Options.Add(server);
         cmd.Options.Add(token);
-        return new Connection(server, token);
+        cmd.Options.Add(fingerprint);
+        return new Connection(server, token, fingerprint);
     }
 
     /// <summary>`image import` and `image list`, added to the existing `image` command.</summary>

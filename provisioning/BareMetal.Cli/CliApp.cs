@@ -16,6 +16,8 @@ internal static class CliApp
         }
         root.Subcommands.Add(image);
         root.Subcommands.Add(ApiCommands.Node());
+        root.Subcommands.Add(LoginCommands.Login());
+        root.Subcommands.Add(LoginCommands.Logout());
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(SimCommands.Create());
         root.Subcommands.Add(SpecCommands.Create());

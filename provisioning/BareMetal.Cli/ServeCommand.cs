@@ -11,7 +11,7 @@ internal static class ServeCommand
     public static Command Create()
     {
         var data = new Option<string>("--data") { Description = "Data directory (catalog, images, overlays, TFTP root).", DefaultValueFactory = _ => "data" };
-        var http = new Option<string>("--http") { Description = "Web console, API and boot scripts.", DefaultValueFactory = _ => "127.0.0.1:8080" };
+        var http = new Option<string>("--http") { Description = "Web console, API and boot scripts (with --tls: only what nodes fetch, /boot/, /disk/, /healthz).", DefaultValueFactory = _ => "127.0.0.1:8080" };
         var tftp = new Option<string>("--tftp") { Description = "TFTP listen address ('0.0.0.0:69' serves a real network; 'off' disables).", DefaultValueFactory = _ => "127.0.0.1:6969" };
         var nbd = new Option<string>("--nbd") { Description = "NBD block service ('off' disables).", DefaultValueFactory = _ => "127.0.0.1:10809" };
         var iscsi = new Option<string>("--iscsi") { Description = "iSCSI target for the same exports ('off' disables).", DefaultValueFactory = _ => "127.0.0.1:3260" };
@@ -29,9 +29,13 @@ internal static class ServeCommand
             Description = "How a node proves it is itself when it opens its disk: 'verified' (default: its deployment key AND an address the server can bind to its MAC: our DHCP lease, the neighbour table, or an address pinned when the node was added by hand), or 'key' (the key alone, for routed segments; a contradicted address is still refused).",
             DefaultValueFactory = _ => "verified",
         };
+        var tls = new Option<bool>("--tls") { Description = "Serve the console, API and login over HTTPS (--https); --http then serves nodes only (/boot/, /disk/, /healthz)." };
+        var https = new Option<string>("--https") { Description = "HTTPS listen address under --tls.", DefaultValueFactory = _ => "127.0.0.1:8443" };
+        var tlsCert = new Option<string?>("--tls-cert") { Description = "PEM certificate (chain may follow) for HTTPS; default a self-signed one kept in DATA/tls. Implies --tls." };
+        var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert." };
         var cmd = new Command("serve", "Run the whole server (web console, REST API, boot scripts, TFTP, NBD and iSCSI block service) on embedded defaults.")
         {
-            data, http, tftp, nbd, iscsi, dhcp, iface, range, publicUrl, catalog, adminPassword, maxUpload, importRoots, addressCheck,
+            data, http, tls, https, tlsCert, tlsKey, tftp, nbd, iscsi, dhcp, iface, range, publicUrl, catalog, adminPassword, maxUpload, importRoots, addressCheck,
         };
         cmd.SetAction(async (parse, ct) =>
         {
@@ -39,6 +43,10 @@ internal static class ServeCommand
             {
                 DataDirectory = Path.GetFullPath(parse.GetValue(data)!),
                 Http = EndPointParser.Parse("--http", parse.GetValue(http)!) ?? throw new CliException("--http cannot be off"),
+                Tls = parse.GetValue(tls) || parse.GetValue(tlsCert) is not null || parse.GetValue(tlsKey) is not null,
+                Https = EndPointParser.Parse("--https", parse.GetValue(https)!) ?? throw new CliException("--https cannot be off (leave out --tls for plain HTTP)"),
+                TlsCertificatePath = parse.GetValue(tlsCert) is { } certPath ? Path.GetFullPath(certPath) : null,
+                TlsKeyPath = parse.GetValue(tlsKey) is { } keyPath ? Path.GetFullPath(keyPath) : null,
                 Tftp = EndPointParser.Parse("--tftp", parse.GetValue(tftp)!),
                 Nbd = EndPointParser.Parse("--nbd", parse.GetValue(nbd)!),
                 Iscsi = EndPointParser.Parse("--iscsi", parse.GetValue(iscsi)!),
@@ -76,7 +84,7 @@ internal static class ServeCommand
             {
                 await server.StartAsync(ct);
             }
-            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ArgumentException or InvalidOperationException or UnauthorizedAccessException or BareMetal.ImageStore.Catalog.CatalogException)
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ArgumentException or InvalidOperationException or UnauthorizedAccessException or BareMetal.ImageStore.Catalog.CatalogException or BareMetal.Provisioning.Web.Tls.TlsCertificateException)
             {
                 throw new CliException($"cannot start: {e.Message}");
             }
@@ -90,6 +98,12 @@ internal static class ServeCommand
                 // Printed here once, never logged: it is not in data/logs and will not be shown again.
                 Console.Out.WriteLine($"baremetal: admin password (first run, shown once): {generated}");
                 Console.Out.WriteLine("baremetal: change it with --admin-password or BAREMETAL_ADMIN_PASSWORD");
+            }
+            if (server.TlsFingerprint is { } fingerprint)
+            {
+                // Every start, not only the first: operators pin it (baremetal login --fingerprint, curl --cacert).
+                Console.Out.WriteLine($"baremetal: TLS certificate SHA-256 fingerprint{(server.TlsCertificateCreated ? " (new)" : "")}: {fingerprint}");
+                Console.Out.WriteLine($"baremetal: log in with: baremetal login --server {server.HttpsAddress!.ToString().TrimEnd('/')} --fingerprint {fingerprint}");
             }
             Console.Out.WriteLine("baremetal: press Ctrl-C to stop");
             var stopped = new TaskCompletionSource();

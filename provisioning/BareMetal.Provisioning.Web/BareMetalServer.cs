@@ -95,6 +95,8 @@ public sealed partial class BareMetalServer : IAsyncDisposable
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        // First: a certificate that cannot be used stops the start before anything listens or is opened.
+        _certificate = LoadCertificate();
         Directory.CreateDirectory(_options.DataDirectory);
         Directory.CreateDirectory(_options.ImagesDirectory);
         Directory.CreateDirectory(_options.OverlaysDirectory);
@@ -145,24 +147,25 @@ public sealed partial class BareMetalServer : IAsyncDisposable
         builder.WebHost.UseKestrel(k =>
         {
             k.Listen(_options.Http);
+            ListenHttps(k);
             k.Limits.MaxRequestBodySize = MaxJsonBodyBytes;
             k.AddServerHeader = false;
         });
         ConfigureServices(builder.Services, _db);
         AddConsole(builder);
+        ConfigureTls(builder.Services);
         _options.ConfigureWeb?.Invoke(builder);
         var web = builder.Build();
+        UseTransportSecurity(web);
         ConfigurePipeline(web);
         MapRoutes(web);
         MapConsole(web);
         await web.StartAsync(cancellationToken);
         _web = web;
-        var address = web.Services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
+        var addresses = web.Services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        var address = addresses.FirstOrDefault(a => a.StartsWith("http://", StringComparison.OrdinalIgnoreCase));
         HttpAddress = new Uri(address ?? $"http://{ServeOptions.FormatEndPoint(_options.Http)}");
-        var endpoints = new List<string>
-        {
-            $"http  {HttpAddress.ToString().TrimEnd('/')}/  (console, API /api/v1, boot scripts /boot/{{mac}}.ipxe, disks /disk/{{name}}[@node], /healthz, /metrics)",
-        };
+        var endpoints = WebEndpointLines(addresses);
         endpoints.AddRange(await StartProtocolServersAsync(_loggers, cancellationToken));
         Endpoints = endpoints;
         _pump.Start(_options.Time, _options.ProgressInterval);
@@ -562,6 +565,8 @@ public sealed partial class BareMetalServer : IAsyncDisposable
         }
         _metrics?.Dispose();
         _metrics = null;
+        _certificate?.Dispose();
+        _certificate = null;
         _exports?.Dispose();
         _exports = null;
         if (_audit is not null)

@@ -11,6 +11,22 @@ public sealed record ServeOptions
     public IPEndPoint? Nbd { get; init; } = new(IPAddress.Loopback, 10809);
     public IPEndPoint? Iscsi { get; init; } = new(IPAddress.Loopback, 3260);
 
+    /// <summary>
+    /// `--tls`: the console, API, SSE and login pages on HTTPS at <see cref="Https"/>; <see cref="Http"/>
+    /// then serves only what nodes fetch (/boot/, /disk/, /healthz), since Debian's iPXE speaks plain http
+    /// only, and answers every other path with a redirect to HTTPS (GET, HEAD) or 403.
+    /// </summary>
+    public bool Tls { get; init; }
+
+    /// <summary>Where HTTPS listens when <see cref="Tls"/> is on.</summary>
+    public IPEndPoint Https { get; init; } = new(IPAddress.Loopback, 8443);
+
+    /// <summary>`--tls-cert`: PEM certificate (chain after it allowed); null = a self-signed one kept in data/tls.</summary>
+    public string? TlsCertificatePath { get; init; }
+
+    /// <summary>`--tls-key`: the PEM private key of <see cref="TlsCertificatePath"/>.</summary>
+    public string? TlsKeyPath { get; init; }
+
     /// <summary>DHCP mode: null = off (the default), or Proxy / Full on <see cref="DhcpInterface"/>.</summary>
     public BareMetal.Pxe.Dhcp.Server.DhcpMode? Dhcp { get; init; }
 
@@ -80,6 +96,7 @@ public sealed record ServeOptions
     public string TftpDirectory => Path.Combine(DataDirectory, "tftp");
     public string ImportDirectory => Path.Combine(DataDirectory, "import");
     public string LogDirectory => Path.Combine(DataDirectory, "logs");
+    public string TlsDirectory => Path.Combine(DataDirectory, "tls");
 
     public static string FormatEndPoint(IPEndPoint ep)
     {

@@ -18,7 +18,7 @@ internal static class Browser
         "--disable-sync", "--no-first-run",
     ];
 
-    public static async Task<(IPlaywright Playwright, IBrowser Browser)> LaunchAsync()
+    public static async Task<(IPlaywright Playwright, IBrowser Browser)> LaunchAsync(params string[] extraArgs)
     {
         var chromium = Peer.Require(ChromiumPath, "chromium");
         var playwright = await Playwright.CreateAsync();
@@ -28,7 +28,7 @@ internal static class Browser
             {
                 ExecutablePath = chromium,
                 Headless = true,
-                Args = ChromiumArgs,
+                Args = [.. ChromiumArgs, .. extraArgs],
                 Timeout = 60_000,
             });
             return (playwright, browser);

@@ -20,23 +20,30 @@ internal sealed class ConsoleServer : IAsyncDisposable
 
     public string BaseUrl => Server.BaseUrl;
 
+    /// <summary>Where a browser opens the console: HTTPS under --tls, else the one HTTP listener.</summary>
+    public string ConsoleUrl => Server.HttpsAddress?.ToString().TrimEnd('/') ?? BaseUrl;
+
     public string DataDirectory => _data.Path;
 
     /// <summary>data/import: where a path import may read from.</summary>
     public string ImportDirectory => Path.Combine(_data.Path, "import");
 
+    /// <param name="adminPassword">The admin password it is started with.</param>
     /// <param name="neighbours">
     /// Stands in for the kernel's neighbour table (/proc/net/arp), which never lists loopback: which node the
     /// test plays from which loopback address. Node addresses are verified by the server's own
     /// <see cref="HostAddressVerifier"/> (a pinned address first, then this table), as on a real segment.
     /// </param>
-    public static async Task<ConsoleServer> StartAsync(string adminPassword, IReadOnlyList<NeighbourEntry> neighbours)
+    /// <param name="tls">serve --tls: a self-signed certificate in the data directory, HTTPS on another free port.</param>
+    public static async Task<ConsoleServer> StartAsync(string adminPassword, IReadOnlyList<NeighbourEntry> neighbours, bool tls = false)
     {
         var data = new TempDir("bm-console");
         var server = new BareMetalServer(new ServeOptions
         {
             DataDirectory = data.Path,
             Http = new IPEndPoint(IPAddress.Loopback, 0),
+            Tls = tls,
+            Https = new IPEndPoint(IPAddress.Loopback, 0),
             Nbd = null,
             Tftp = null,
             AdminPassword = adminPassword,

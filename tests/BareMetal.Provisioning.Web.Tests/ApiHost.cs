@@ -199,6 +199,22 @@ internal sealed partial class ApiHost : IAsyncDisposable
         return body.RootElement.GetProperty("token").GetString()!;
     }
 
+    /// <summary>A client on <paramref name="https"/>'s handler and address carrying a fresh API token made by logging in there.</summary>
+    public async Task<HttpClient> CreateTokenAsyncOver(HttpClient https)
+    {
+        ArgumentNullException.ThrowIfNull(https);
+        using var created = await https.PostAsJsonAsync("/api/v1/session/token", new { password = Password, name = "over-https-" + Guid.NewGuid().ToString("N")[..8] });
+        Assert.That(created.StatusCode, Is.EqualTo(HttpStatusCode.Created), await created.Content.ReadAsStringAsync());
+        using var body = JsonDocument.Parse(await created.Content.ReadAsStringAsync());
+        var client = new HttpClient(new SocketsHttpHandler
+        {
+            SslOptions = new System.Net.Security.SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, _, _, _) => true },
+        })
+        { BaseAddress = https.BaseAddress };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", body.RootElement.GetProperty("token").GetString());
+        return client;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Server.DisposeAsync();

@@ -14,6 +14,7 @@ namespace BareMetal.Provisioning.Web.Api;
 [JsonSerializable(typeof(LoginRequest))]
 [JsonSerializable(typeof(SessionInfo))]
 [JsonSerializable(typeof(CreateTokenRequest))]
+[JsonSerializable(typeof(TokenLoginRequest))]
 [JsonSerializable(typeof(List<ApiTokenInfo>))]
 [JsonSerializable(typeof(CreatedToken))]
 [JsonSerializable(typeof(ImageInfo))]

@@ -9,6 +9,9 @@ public sealed record SessionInfo(bool Authenticated, string? Method, string? Csr
 /// <summary>POST /api/v1/tokens body.</summary>
 public sealed record CreateTokenRequest(string Name);
 
+/// <summary>POST /api/v1/session/token body: log in for an API token (the CLI's `baremetal login`) instead of a cookie.</summary>
+public sealed record TokenLoginRequest(string Password, string Name);
+
 /// <summary>An API token as listed (never the secret).</summary>
 public sealed record ApiTokenInfo(long Id, string Name, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt);
 

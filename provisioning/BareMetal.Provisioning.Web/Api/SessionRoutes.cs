@@ -45,6 +45,26 @@ internal static partial class SessionRoutes
             LogLogin(log, ctx.Connection.RemoteIpAddress?.ToString() ?? "?");
             return Results.Ok(new SessionInfo(true, "cookie", csrf));
         }).AllowAnonymous().RequireRateLimiting(LoginRateLimit);
+        // `baremetal login`: the password for a bearer token, no cookie and no CSRF dance; limited like a login.
+        api.MapPost("/session/token", async (HttpContext ctx, TokenLoginRequest body, IAccountStore accounts, ILoggerFactory loggers) =>
+        {
+            var log = loggers.CreateLogger("BareMetal.Auth");
+            var name = body.Name.Trim();
+            if (name.Length is 0 or > MaxTokenNameLength || name.Any(char.IsControl))
+            {
+                return Problems.BadRequest($"a token name is 1 to {MaxTokenNameLength} printable characters");
+            }
+            if (body.Password.Length > MaxPasswordLength || !await accounts.VerifyAdminPasswordAsync(body.Password, ctx.RequestAborted))
+            {
+                LogLoginFailed(log, ctx.Connection.RemoteIpAddress?.ToString() ?? "?");
+                return Results.Problem(statusCode: 401, title: "Wrong password", detail: "the admin password did not match");
+            }
+            var created = await accounts.CreateTokenAsync(name, ctx.RequestAborted);
+            var info = created.Token;
+            LogLogin(log, ctx.Connection.RemoteIpAddress?.ToString() ?? "?");
+            LogTokenCreated(log, info.Id, info.Name);
+            return Results.Created($"/api/v1/tokens/{info.Id.ToString(CultureInfo.InvariantCulture)}", new CreatedToken(info.Id, info.Name, info.CreatedAt, created.Secret));
+        }).AllowAnonymous().RequireRateLimiting(LoginRateLimit);
         api.MapDelete("/session", (HttpContext ctx, AdminSessions sessions) =>
         {
             if (ctx.Request.Cookies.TryGetValue(BareMetalAuth.CookieName, out var id) && id is not null)
@@ -68,6 +88,17 @@ internal static partial class SessionRoutes
             var info = created.Token;
             LogTokenCreated(loggers.CreateLogger("BareMetal.Auth"), info.Id, info.Name);
             return Results.Created($"/api/v1/tokens/{info.Id.ToString(CultureInfo.InvariantCulture)}", new CreatedToken(info.Id, info.Name, info.CreatedAt, created.Secret));
+        });
+        // `baremetal logout`: the caller's own token, whatever its id.
+        tokens.MapDelete("/current", async (HttpContext ctx, IAccountStore accounts, ILoggerFactory loggers, CancellationToken ct) =>
+        {
+            if (!long.TryParse(ctx.User.FindFirst(BareMetalAuth.TokenIdClaim)?.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var tokenId))
+            {
+                return Problems.BadRequest("DELETE /api/v1/tokens/current revokes the API token the request carries; this one came with a cookie");
+            }
+            await accounts.RevokeTokenAsync(tokenId, ct);
+            LogTokenRevoked(loggers.CreateLogger("BareMetal.Auth"), tokenId);
+            return Results.NoContent();
         });
         tokens.MapDelete("/{id}", async (string id, IAccountStore accounts, ILoggerFactory loggers, CancellationToken ct) =>
         {

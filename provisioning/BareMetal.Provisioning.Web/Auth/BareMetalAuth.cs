@@ -21,6 +21,9 @@ public sealed class BareMetalAuth : AuthenticationHandler<AuthenticationSchemeOp
     /// <summary>Claim type saying how the caller authenticated: "cookie" or "token".</summary>
     public const string MethodClaim = "baremetal:auth";
 
+    /// <summary>Claim type carrying the id of the API token a request authenticated with (DELETE /tokens/current revokes it).</summary>
+    public const string TokenIdClaim = "baremetal:token";
+
     /// <summary>HttpContext.Items key holding the CSRF token of a cookie session.</summary>
     public const string CsrfItem = "baremetal:csrf";
 
@@ -47,19 +50,23 @@ public sealed class BareMetalAuth : AuthenticationHandler<AuthenticationSchemeOp
             var token = secret.Length is 0 or > 256 ? null : await _accounts.ValidateTokenAsync(secret, Context.RequestAborted);
             return token is null
                 ? AuthenticateResult.Fail("unknown or revoked API token")
-                : Success(token.Name, "token");
+                : Success(token.Name, "token", token.Id);
         }
         if (Request.Cookies.TryGetValue(CookieName, out var id) && id is not null && _sessions.Touch(id) is { } csrf)
         {
             Context.Items[CsrfItem] = csrf;
-            return Success("admin", "cookie");
+            return Success("admin", "cookie", null);
         }
         return AuthenticateResult.NoResult();
     }
 
-    private static AuthenticateResult Success(string name, string method)
+    private static AuthenticateResult Success(string name, string method, long? tokenId)
     {
         var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, name), new Claim(MethodClaim, method)], SchemeName);
+        if (tokenId is { } id)
+        {
+            identity.AddClaim(new Claim(TokenIdClaim, id.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 
