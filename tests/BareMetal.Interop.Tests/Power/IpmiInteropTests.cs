@@ -15,6 +15,9 @@ namespace BareMetal.Interop.Tests.Power;
 [NonParallelizable]
 public class IpmiInteropTests
 {
+    [TearDown]
+    public void NoPasswordInAnyText() => PasswordAudit.AssertClean();
+
     private static IpmiPowerDriver Driver(int port, string password = IpmiSim.Password, int suite = 3) =>
         new(new IpmiBmcOptions
         {
@@ -24,7 +27,7 @@ public class IpmiInteropTests
             CipherSuite = suite,
             RetryInterval = TimeSpan.FromMilliseconds(500),
             Attempts = 3,
-        });
+        }, PasswordAudit.Logger);
 
     private static PeerResult Ipmitool(int port, string password, params string[] args)
     {
