@@ -51,69 +51,69 @@ internal sealed class FakeIpmiBmc
         switch (packet.PayloadType)
         {
             case IpmiPayloadType.OpenSessionRequest:
-            {
-                var p = packet.Payload;
-                _consoleSessionId = BinaryPrimitives.ReadUInt32LittleEndian(p.AsSpan(4));
-                var r = new byte[36];
-                r[0] = p[0];
-                r[2] = 4;
-                BinaryPrimitives.WriteUInt32LittleEndian(r.AsSpan(4), _consoleSessionId);
-                BinaryPrimitives.WriteUInt32LittleEndian(r.AsSpan(8), _managedSessionId);
-                p.AsSpan(8, 24).CopyTo(r.AsSpan(12));
-                return IpmiSessionWrapper.WriteV2(IpmiPayloadType.OpenSessionResponse, false, 0, 0, r);
-            }
+                {
+                    var p = packet.Payload;
+                    _consoleSessionId = BinaryPrimitives.ReadUInt32LittleEndian(p.AsSpan(4));
+                    var r = new byte[36];
+                    r[0] = p[0];
+                    r[2] = 4;
+                    BinaryPrimitives.WriteUInt32LittleEndian(r.AsSpan(4), _consoleSessionId);
+                    BinaryPrimitives.WriteUInt32LittleEndian(r.AsSpan(8), _managedSessionId);
+                    p.AsSpan(8, 24).CopyTo(r.AsSpan(12));
+                    return IpmiSessionWrapper.WriteV2(IpmiPayloadType.OpenSessionResponse, false, 0, 0, r);
+                }
             case IpmiPayloadType.Rakp1:
-            {
-                var p = packet.Payload;
-                _consoleRandom = p.AsSpan(8, 16).ToArray();
-                _role = p[24];
-                var name = Encoding.ASCII.GetString(p.AsSpan(28, p[27]));
-                if (name != _user)
                 {
-                    return IpmiSessionWrapper.WriteV2(IpmiPayloadType.Rakp2, false, 0, 0, [p[0], 0x0D, 0, 0, .. U32(_consoleSessionId)]);
+                    var p = packet.Payload;
+                    _consoleRandom = p.AsSpan(8, 16).ToArray();
+                    _role = p[24];
+                    var name = Encoding.ASCII.GetString(p.AsSpan(28, p[27]));
+                    if (name != _user)
+                    {
+                        return IpmiSessionWrapper.WriteV2(IpmiPayloadType.Rakp2, false, 0, 0, [p[0], 0x0D, 0, 0, .. U32(_consoleSessionId)]);
+                    }
+                    var code = HMACSHA1.HashData(_password, (byte[])[.. U32(_consoleSessionId), .. U32(_managedSessionId), .. _consoleRandom, .. _managedRandom, .. Guid, _role, (byte)_user.Length, .. Encoding.ASCII.GetBytes(_user)]);
+                    return IpmiSessionWrapper.WriteV2(IpmiPayloadType.Rakp2, false, 0, 0, [p[0], 0, 0, 0, .. U32(_consoleSessionId), .. _managedRandom, .. Guid, .. code]);
                 }
-                var code = HMACSHA1.HashData(_password, (byte[])[.. U32(_consoleSessionId), .. U32(_managedSessionId), .. _consoleRandom, .. _managedRandom, .. Guid, _role, (byte)_user.Length, .. Encoding.ASCII.GetBytes(_user)]);
-                return IpmiSessionWrapper.WriteV2(IpmiPayloadType.Rakp2, false, 0, 0, [p[0], 0, 0, 0, .. U32(_consoleSessionId), .. _managedRandom, .. Guid, .. code]);
-            }
             case IpmiPayloadType.Rakp3:
-            {
-                var p = packet.Payload;
-                var expected = HMACSHA1.HashData(_password, (byte[])[.. _managedRandom, .. U32(_consoleSessionId), _role, (byte)_user.Length, .. Encoding.ASCII.GetBytes(_user)]);
-                if (!expected.AsSpan().SequenceEqual(p.AsSpan(8)))
                 {
-                    return IpmiSessionWrapper.WriteV2(IpmiPayloadType.Rakp4, false, 0, 0, [p[0], 0x0F, 0, 0, .. U32(_consoleSessionId)]);
+                    var p = packet.Payload;
+                    var expected = HMACSHA1.HashData(_password, (byte[])[.. _managedRandom, .. U32(_consoleSessionId), _role, (byte)_user.Length, .. Encoding.ASCII.GetBytes(_user)]);
+                    if (!expected.AsSpan().SequenceEqual(p.AsSpan(8)))
+                    {
+                        return IpmiSessionWrapper.WriteV2(IpmiPayloadType.Rakp4, false, 0, 0, [p[0], 0x0F, 0, 0, .. U32(_consoleSessionId)]);
+                    }
+                    var sik = HMACSHA1.HashData(_password, (byte[])[.. _consoleRandom, .. _managedRandom, _role, (byte)_user.Length, .. Encoding.ASCII.GetBytes(_user)]);
+                    _k1 = HMACSHA1.HashData(sik, Enumerable.Repeat((byte)1, 20).ToArray());
+                    _k2 = HMACSHA1.HashData(sik, Enumerable.Repeat((byte)2, 20).ToArray());
+                    var icv = HMACSHA1.HashData(sik, (byte[])[.. _consoleRandom, .. U32(_managedSessionId), .. Guid])[..12];
+                    SessionOpen = true;
+                    return IpmiSessionWrapper.WriteV2(IpmiPayloadType.Rakp4, false, 0, 0, [p[0], 0, 0, 0, .. U32(_consoleSessionId), .. icv]);
                 }
-                var sik = HMACSHA1.HashData(_password, (byte[])[.. _consoleRandom, .. _managedRandom, _role, (byte)_user.Length, .. Encoding.ASCII.GetBytes(_user)]);
-                _k1 = HMACSHA1.HashData(sik, Enumerable.Repeat((byte)1, 20).ToArray());
-                _k2 = HMACSHA1.HashData(sik, Enumerable.Repeat((byte)2, 20).ToArray());
-                var icv = HMACSHA1.HashData(sik, (byte[])[.. _consoleRandom, .. U32(_managedSessionId), .. Guid])[..12];
-                SessionOpen = true;
-                return IpmiSessionWrapper.WriteV2(IpmiPayloadType.Rakp4, false, 0, 0, [p[0], 0, 0, 0, .. U32(_consoleSessionId), .. icv]);
-            }
             case IpmiPayloadType.IpmiMessage when SessionOpen:
-            {
-                var rq = AesCbcConfidentiality.Decrypt(_k2, packet.Payload);
-                var netFn = rq[1] >> 2;
-                var cmd = rq[5];
-                var data = rq.AsSpan(6, rq.Length - 7).ToArray();
-                byte[] rs = (netFn, cmd) switch
                 {
-                    (0x06, IpmiCommand.SetSessionPrivilegeLevel) => Response(rq, 0, [data[0]]),
-                    (0x06, IpmiCommand.CloseSession) => Response(rq, 0, []),
-                    (0x00, IpmiCommand.GetChassisStatus) => Response(rq, 0, [(byte)(PowerOn ? 1 : 0), 0, 0]),
-                    (0x00, IpmiCommand.ChassisControl) when ChassisControlCode is { } cc => Response(rq, cc, []),
-                    (0x00, IpmiCommand.ChassisControl) => Control(rq, data[0]),
-                    (0x00, IpmiCommand.SetSystemBootOptions) => Boot(rq, data),
-                    _ => Response(rq, IpmiCompletionCode.InvalidCommand, []),
-                };
-                if (netFn == 0x06 && cmd == IpmiCommand.CloseSession)
-                {
-                    SessionOpen = false;
+                    var rq = AesCbcConfidentiality.Decrypt(_k2, packet.Payload);
+                    var netFn = rq[1] >> 2;
+                    var cmd = rq[5];
+                    var data = rq.AsSpan(6, rq.Length - 7).ToArray();
+                    byte[] rs = (netFn, cmd) switch
+                    {
+                        (0x06, IpmiCommand.SetSessionPrivilegeLevel) => Response(rq, 0, [data[0]]),
+                        (0x06, IpmiCommand.CloseSession) => Response(rq, 0, []),
+                        (0x00, IpmiCommand.GetChassisStatus) => Response(rq, 0, [(byte)(PowerOn ? 1 : 0), 0, 0]),
+                        (0x00, IpmiCommand.ChassisControl) when ChassisControlCode is { } cc => Response(rq, cc, []),
+                        (0x00, IpmiCommand.ChassisControl) => Control(rq, data[0]),
+                        (0x00, IpmiCommand.SetSystemBootOptions) => Boot(rq, data),
+                        _ => Response(rq, IpmiCompletionCode.InvalidCommand, []),
+                    };
+                    if (netFn == 0x06 && cmd == IpmiCommand.CloseSession)
+                    {
+                        SessionOpen = false;
+                    }
+                    var iv = new byte[16];
+                    RandomNumberGenerator.Fill(iv);
+                    return IpmiSessionWrapper.WriteV2(IpmiPayloadType.IpmiMessage, true, _consoleSessionId, ++_sequence, AesCbcConfidentiality.Encrypt(_k2, iv, rs), CipherSuite.Suite3, _k1);
                 }
-                var iv = new byte[16];
-                RandomNumberGenerator.Fill(iv);
-                return IpmiSessionWrapper.WriteV2(IpmiPayloadType.IpmiMessage, true, _consoleSessionId, ++_sequence, AesCbcConfidentiality.Encrypt(_k2, iv, rs), CipherSuite.Suite3, _k1);
-            }
             default:
                 return null;
         }
