@@ -21,7 +21,11 @@ internal sealed class IpmiSim : IDisposable
     private readonly TempDir _dir = new("ipmisim");
     private Process? _process;
 
-    public IpmiSim()
+    /// <param name="nodeCommand">
+    /// What "power" runs (exec'd by sh, so it must hold no single quote); $boot is the boot device
+    /// ipmi_sim last set (pxe, default, ...). The default, a sleep, is a node that does nothing.
+    /// </param>
+    public IpmiSim(string nodeCommand = "sleep 600")
     {
         Peer.Require("ipmi_sim", "openipmi");
         Port = FreeUdpPort();
@@ -46,7 +50,7 @@ internal sealed class IpmiSim : IDisposable
               while [ $# -gt 1 ]; do
                 p=$1; v=$2; shift 2
                 case $p in
-                  power) if [ "$v" = 1 ]; then alive || { setsid sleep 600 >/dev/null 2>&1 & echo $! > "$dir/node.pid"; }; else off; fi ;;
+                  power) if [ "$v" = 1 ]; then alive || { boot=$(cat "$dir/boot" 2>/dev/null || echo none); export boot dir; setsid sh -c 'exec {{nodeCommand}}' >"$dir/node.log" 2>&1 </dev/null & echo $! > "$dir/node.pid"; }; else off; fi ;;
                   shutdown) off ;;
                   reset) ;;
                   boot) echo "$v" > "$dir/boot" ;;
@@ -93,6 +97,8 @@ internal sealed class IpmiSim : IDisposable
     }
 
     public int Port { get; }
+
+    public string WorkDirectory => _dir.Path;
 
     /// <summary>The "node": whether the process ipmi_sim powers is running.</summary>
     public bool NodeRunning => NodePid is { } pid && Directory.Exists($"/proc/{pid}");

@@ -88,6 +88,17 @@ public class RedfishInteropTests
     }
 
     [Test]
+    public async Task BootOverride_WithAStaleETag_IsReadAgainAndSent_WithTheFreshIfMatch()
+    {
+        await using var bmc = await RedfishTestBmc.StartAsync(User, PasswordAudit.RedfishPassword);
+        await using var driver = Driver(bmc);
+        bmc.ChangeBeforeNextPatch = true;
+        await driver.SetNextBootAsync(BootDevice.Network, persistent: true, CancellationToken.None);
+        Assert.That(bmc.PreconditionFailures, Is.EqualTo(1), "the first PATCH carried the ETag that had gone stale");
+        Assert.That((bmc.Systems["1"].BootSourceOverrideTarget, bmc.Systems["1"].BootSourceOverrideEnabled), Is.EqualTo(("Pxe", "Continuous")));
+    }
+
+    [Test]
     public async Task SelfSignedCertificate_IsRefusedUnderSystemTrust_AcceptedPinnedOrInsecure_AndAWrongPinIsRefused()
     {
         await using var bmc = await RedfishTestBmc.StartAsync(User, PasswordAudit.RedfishPassword);

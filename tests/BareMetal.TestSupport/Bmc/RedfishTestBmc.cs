@@ -64,6 +64,11 @@ public sealed class RedfishTestBmc : IAsyncDisposable
     /// <summary>Whether ComputerSystem carries an ETag (PATCH then requires a matching If-Match).</summary>
     public bool UseETags { get; set; } = true;
 
+    /// <summary>Someone else changes the system between the client's GET and its next PATCH (once): the PATCH's If-Match is stale.</summary>
+    public bool ChangeBeforeNextPatch { get; set; }
+
+    public int PreconditionFailures { get; private set; }
+
     public int MaxConcurrentRequests { get; private set; }
 
     public int SessionsOpen
@@ -261,8 +266,14 @@ public sealed class RedfishTestBmc : IAsyncDisposable
         var body = ReadJsonAsync(context).GetAwaiter().GetResult();
         lock (s)
         {
+            if (ChangeBeforeNextPatch)
+            {
+                ChangeBeforeNextPatch = false;
+                s.Changed();
+            }
             if (UseETags && context.Request.Headers.IfMatch.ToString() is { Length: > 0 } ifMatch && ifMatch != s.ETag && ifMatch != "*")
             {
+                PreconditionFailures++;
                 return Error(412, "Base.1.15.PreconditionFailed", "The ETag supplied did not match the ETag required to change this resource.");
             }
             var boot = body?["Boot"] as JsonObject;
