@@ -133,6 +133,16 @@ public class IpmiWireTests
         Assert.That(e.Error, Is.EqualTo(error));
     }
 
+    [Test]
+    public void ErrorMessages_ShowOnlyTheHeaders_NeverTheKeyExchangeCodesBehindThem()
+    {
+        // An RMCP+ header claiming more payload than there is, followed by a "secret" tail.
+        var d = Convert.FromHexString("0600ff07" + "0613" + "00000000" + "00000000" + "ff00" + "5ec7e75ec7e75ec7e75ec7e7");
+        var e = Assert.Throws<IpmiProtocolException>(() => IpmiSessionWrapper.ReadV2(d))!;
+        Assert.That(e.Error, Is.EqualTo(IpmiProtocolError.BadLength));
+        Assert.That(e.Message, Does.Contain("0600ff0706130000").And.Contain("...").And.Not.Contain("5ec7e7"));
+    }
+
     [TestCase((byte)0xC0, "Node Busy (0xc0)")]
     [TestCase((byte)0xCC, "Invalid data field in Request (0xcc)")]
     [TestCase((byte)0xD4, "Cannot execute command due to insufficient privilege level (0xd4)")]

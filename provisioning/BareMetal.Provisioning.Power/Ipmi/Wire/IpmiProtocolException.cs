@@ -31,11 +31,14 @@ public sealed class IpmiProtocolException : Exception
 
     public IpmiProtocolError Error { get; }
 
-    /// <summary>The offending bytes shown in hex (at most 32), so a log line identifies the datagram.</summary>
+    /// <summary>
+    /// The offending bytes shown in hex, at most 16: the RMCP and session headers identify a datagram,
+    /// while anything further may be a RAKP key exchange code or an AuthCode, which stay out of logs.
+    /// </summary>
     internal static IpmiProtocolException Create(IpmiProtocolError error, string what, ReadOnlySpan<byte> bytes) =>
         new(error, $"{what} (length {bytes.Length.ToString(CultureInfo.InvariantCulture)}, bytes: {Hex(bytes)})");
 
-    internal static string Hex(ReadOnlySpan<byte> bytes, int maxShown = 32)
+    internal static string Hex(ReadOnlySpan<byte> bytes, int maxShown = 16)
     {
         var sb = new StringBuilder(Convert.ToHexString(bytes[..Math.Min(bytes.Length, maxShown)]).ToLowerInvariant());
         if (bytes.Length > maxShown)
