@@ -9,7 +9,7 @@ rm -rf "$out"
 mkdir -p "$out"
 
 # Peers the interop tests run against (see ../shared/DESIGN.md), and gcc to link the Native AOT image tool.
-packages=(gcc openssl libc6-dev nasm zlib1g-dev qemu-utils qemu-block-extra libnbd-bin nbdkit tftp-hpa atftp curl busybox libvhdi-utils libvmdk-utils xorriso genisoimage fio graphviz iproute2 qemu-system-x86 ipxe-qemu ipxe ovmf dnsmasq-base python3-libnbd libiscsi-bin tgt postgresql chromium syslinux syslinux-common mtools dosfstools e2fsprogs gdisk fdisk xfsprogs btrfs-progs)
+packages=(gcc openssl libc6-dev nasm zlib1g-dev qemu-utils qemu-block-extra libnbd-bin nbdkit tftp-hpa atftp curl busybox libvhdi-utils libvmdk-utils xorriso genisoimage fio graphviz iproute2 qemu-system-x86 ipxe-qemu ipxe ovmf dnsmasq-base python3-libnbd libiscsi-bin tgt postgresql chromium syslinux syslinux-common mtools dosfstools e2fsprogs gdisk fdisk xfsprogs btrfs-progs openipmi ipmitool)
 # The os-up end-to-end test's Linux disk also needs Debian's kernel and busybox-static (which conflicts with
 # busybox): LinuxBootDisk fetches both with apt-get download into its cache ($BAREMETAL_TEST_CACHE), never installs them.
 # The web console's front-end packages come from npm at build time.

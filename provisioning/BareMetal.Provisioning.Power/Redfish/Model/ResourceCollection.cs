@@ -1,0 +1,4 @@
+namespace BareMetal.Provisioning.Power.Redfish.Model;
+
+/// <summary>A Redfish collection's members.</summary>
+public sealed record ResourceCollection(ODataId[]? Members);
