@@ -6,7 +6,7 @@ using BareMetal.Provisioning.Core.Deployments;
 using BareMetal.Provisioning.Core.Events;
 using BareMetal.Provisioning.Core.Nodes;
 using BareMetal.Provisioning.Core.Settings;
-using BareMetal.Pxe.Dhcp.Sessions;
+using BareMetal.Pxe.Dhcp.Session;
 
 namespace BareMetal.Provisioning.Core;
 

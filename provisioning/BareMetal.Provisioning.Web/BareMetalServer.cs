@@ -17,9 +17,9 @@ using BareMetal.Provisioning.Web.Auth;
 using BareMetal.Provisioning.Web.Hosting;
 using BareMetal.Pxe.Dhcp.Policy;
 using BareMetal.Pxe.Dhcp.Server;
-using BareMetal.Pxe.Dhcp.Sessions;
-using BareMetal.Pxe.Tftp;
-using BareMetal.Pxe.Tftp.Files;
+using BareMetal.Pxe.Dhcp.Session;
+using BareMetal.Pxe.Tftp.Server;
+using BareMetal.Pxe.Tftp.Policy;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -364,8 +364,7 @@ public sealed partial class BareMetalServer : IAsyncDisposable
         }
         if (_options.Tftp is { } tftpEndPoint)
         {
-            var log = loggers.CreateLogger("tftp");
-            var tftp = new TftpServer(new TftpServerOptions { Log = m => log.LogInformation("{Message}", m) }, _bootFiles!);
+            var tftp = new TftpServer(new TftpServerOptions(), _bootFiles!, loggers.CreateLogger("tftp"));
             tftp.TransferEnded += (_, e) => _ = OnTftpTransferEndedAsync(e);
             _services.Add(tftp);
             await tftp.StartAsync(tftpEndPoint, cancellationToken);
@@ -439,7 +438,7 @@ public sealed partial class BareMetalServer : IAsyncDisposable
             HttpBaseUrl = baseUrl,
             DataDirectory = _options.DataDirectory,
             Full = full,
-        }, policy);
+        }, policy, logger: log);
         dhcp.ClientContact += (_, c) => _ = OnDhcpContactAsync(c);
         _services.Add(dhcp);
         await dhcp.StartAsync(cancellationToken);

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Net;
 using BareMetal.Provisioning.Core.Boot;
 using BareMetal.Provisioning.Core.Nodes;
-using BareMetal.Pxe.Tftp.Files;
+using BareMetal.Pxe.Tftp.Policy;
 using BareMetal.Pxe.Tftp.Wire;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

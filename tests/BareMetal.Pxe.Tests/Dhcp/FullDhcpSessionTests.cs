@@ -1,7 +1,7 @@
 using System.Net;
 using BareMetal.Pxe.Dhcp.Leases;
 using BareMetal.Pxe.Dhcp.Policy;
-using BareMetal.Pxe.Dhcp.Sessions;
+using BareMetal.Pxe.Dhcp.Session;
 using BareMetal.Pxe.Dhcp.Wire;
 using BareMetal.TestSupport;
 
