@@ -13,6 +13,21 @@ internal static class DhcpReplies
     /// <summary>The vendor class UEFI HTTP boot clients require in an offer that carries a URI.</summary>
     public const string HttpClientVendorClass = "HTTPClient";
 
+    /// <summary>Decodes the datagram into <paramref name="request"/>; a malformed one gives the drop it gets (null: decoded).</summary>
+    public static DhcpOutcome? Read(DhcpInbound inbound, out DhcpPacket request)
+    {
+        try
+        {
+            request = DhcpCodec.Read(inbound.Datagram.Span);
+            return null;
+        }
+        catch (DhcpProtocolException e)
+        {
+            request = default;
+            return DhcpOutcome.Dropped($"malformed from {inbound.Source}: {e.Message}");
+        }
+    }
+
     /// <summary>A reply skeleton: xid, flags, giaddr and chaddr copied (RFC 2131 table 3), 53 first and 54 always.</summary>
     public static (DhcpPacket Packet, List<DhcpOption> Options) Start(DhcpPacket request, DhcpMessageType type, IPAddress server, IPAddress yourAddress, IPAddress clientAddress)
     {

@@ -75,14 +75,9 @@ public sealed class FullDhcpSession
 
     public DhcpOutcome Handle(DhcpInbound inbound)
     {
-        DhcpPacket request;
-        try
+        if (DhcpReplies.Read(inbound, out var request) is { } malformed)
         {
-            request = DhcpCodec.Read(inbound.Datagram.Span);
-        }
-        catch (DhcpProtocolException e)
-        {
-            return DhcpOutcome.Dropped($"malformed from {inbound.Source}: {e.Message}");
+            return malformed;
         }
         if (inbound.LocalPort == DhcpPorts.PxeBootServer)
         {

@@ -14,14 +14,9 @@ public sealed class ProxyDhcpSession(ProxyDhcpOptions options, IBootPolicy polic
 {
     public DhcpOutcome Handle(DhcpInbound inbound)
     {
-        DhcpPacket request;
-        try
+        if (DhcpReplies.Read(inbound, out var request) is { } malformed)
         {
-            request = DhcpCodec.Read(inbound.Datagram.Span);
-        }
-        catch (DhcpProtocolException e)
-        {
-            return DhcpOutcome.Dropped($"malformed from {inbound.Source}: {e.Message}");
+            return malformed;
         }
         return Handle(request, inbound);
     }
