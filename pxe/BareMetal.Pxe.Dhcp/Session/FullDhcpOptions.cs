@@ -16,14 +16,17 @@ public sealed record FullDhcpOptions
 
     public IPAddress SubnetMask { get; init; } = IPAddress.Parse("255.255.255.0");
 
-    /// <summary>Option 3; null = none.</summary>
+    /// <summary>Option 3; null = none. Like 6, 15 and 42, sent when the client's option 55 asks for it (or it sent no 55).</summary>
     public IPAddress? Router { get; init; }
 
-    /// <summary>Option 6.</summary>
+    /// <summary>Option 6; empty = none.</summary>
     public IReadOnlyList<IPAddress> DnsServers { get; init; } = [];
 
     /// <summary>Option 15; null = none.</summary>
     public string? DomainName { get; init; }
+
+    /// <summary>Option 42; empty = none.</summary>
+    public IReadOnlyList<IPAddress> NtpServers { get; init; } = [];
 
     public TimeSpan LeaseTime { get; init; } = TimeSpan.FromHours(1);
 

@@ -238,17 +238,26 @@ public sealed class FullDhcpSession
         }
         opts.Add(DhcpOption.Addresses(DhcpOptionCode.SubnetMask, _options.SubnetMask));
         opts.Add(DhcpOption.Addresses(DhcpOptionCode.BroadcastAddress, FromUInt(_network | ~_mask)));
-        if (_options.Router is { } router)
+        // What lets an installer or a live system reach past the subnet (issue 18: Debian's installer asked for
+        // 3, 6, 15 and 42 and got none). RFC 2131 4.3.1: send what option 55 asks for; a client without 55
+        // (plain BOOTP-era stacks) gets everything configured.
+        var asked = request.Get(DhcpOptionCode.ParameterRequestList);
+        bool Asked(DhcpOptionCode code) => asked is null || Array.IndexOf(asked, (byte)code) >= 0;
+        if (_options.Router is { } router && Asked(DhcpOptionCode.Router))
         {
             opts.Add(DhcpOption.Addresses(DhcpOptionCode.Router, router));
         }
-        if (_options.DnsServers.Count > 0)
+        if (_options.DnsServers.Count > 0 && Asked(DhcpOptionCode.DomainNameServer))
         {
             opts.Add(DhcpOption.Addresses(DhcpOptionCode.DomainNameServer, _options.DnsServers));
         }
-        if (_options.DomainName is { Length: > 0 } domain)
+        if (_options.DomainName is { Length: > 0 } domain && Asked(DhcpOptionCode.DomainName))
         {
             opts.Add(DhcpOption.String(DhcpOptionCode.DomainName, domain));
+        }
+        if (_options.NtpServers.Count > 0 && Asked(DhcpOptionCode.NtpServers))
+        {
+            opts.Add(DhcpOption.Addresses(DhcpOptionCode.NtpServers, _options.NtpServers));
         }
         if (decision is not null)
         {
