@@ -18,8 +18,8 @@ using BareMetal.Provisioning.Web.Hosting;
 using BareMetal.Pxe.Dhcp.Policy;
 using BareMetal.Pxe.Dhcp.Server;
 using BareMetal.Pxe.Dhcp.Session;
-using BareMetal.Pxe.Tftp.Server;
 using BareMetal.Pxe.Tftp.Policy;
+using BareMetal.Pxe.Tftp.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -423,6 +423,7 @@ public sealed partial class BareMetalServer : IAsyncDisposable
         {
             var pool = range ?? throw new ArgumentException("full DHCP needs an address range (--dhcp-range FIRST-LAST, or the range setting)");
             full = new FullDhcpOptions { ServerAddress = address, RangeStart = pool.First, RangeEnd = pool.Last };
+            full = DhcpNetworkSettings.Apply(full, _options, await _db!.Settings.ListAsync(cancellationToken), InterfaceNetwork.Read(iface));
         }
         var baseUrl = new Uri(_options.PublicBaseUrl ?? $"http://{address}:{HttpAddress?.Port ?? _options.Http.Port}");
         // Boot files follow the console's settings, re-read whenever one changes.
@@ -442,7 +443,7 @@ public sealed partial class BareMetalServer : IAsyncDisposable
         dhcp.ClientContact += (_, c) => _ = OnDhcpContactAsync(c);
         _services.Add(dhcp);
         await dhcp.StartAsync(cancellationToken);
-        return $"dhcp  {mode.ToString().ToLowerInvariant()} on {iface} ({address}), boot scripts from {baseUrl}";
+        return $"dhcp  {mode.ToString().ToLowerInvariant()} on {iface} ({address}), boot scripts from {baseUrl}{(full is null ? "" : "; " + DhcpNetworkSettings.Describe(full))}";
     }
 
     /// <summary>
