@@ -29,21 +29,13 @@ public class DhcpNetworkOptionsTests
             // A flag wins over its setting: this router is never sent.
             await db.Settings.SetAsync(SettingKeys.DhcpRouter, $"{net}.99");
         }
-        await using var server = new BareMetalServer(new ServeOptions
+        await using var server = new BareMetalServer(NamespaceServe.Options(ns, data.Path, "network-options-test-password") with
         {
-            DataDirectory = data.Path,
-            Http = new IPEndPoint(IPAddress.Parse(ns.HostAddress), 0),
-            Tftp = null,
-            Nbd = null,
-            Iscsi = null,
             Dhcp = DhcpMode.Full,
             DhcpInterface = ns.HostInterface,
             DhcpRange = (IPAddress.Parse($"{net}.100"), IPAddress.Parse($"{net}.110")),
             DhcpRouter = ns.HostAddress,
             DhcpDns = $"{net}.53, {net}.54",
-            AdminPassword = "network-options-test-password",
-            LogToConsole = false,
-            PasswordIterations = 1000,
         });
         await server.StartAsync(CancellationToken.None);
         Assert.That(server.Endpoints, Has.Some.EndsWith($"router {ns.HostAddress}, dns {net}.53,{net}.54, domain lab.example, ntp {net}.123"), string.Join("\n", server.Endpoints));
