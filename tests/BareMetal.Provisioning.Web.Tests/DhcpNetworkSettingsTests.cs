@@ -78,5 +78,6 @@ public sealed class DhcpNetworkSettingsTests
         Assert.That(html, Does.Contain("id=\"dhcp-router\" name=\"dhcpRouter\" type=\"text\" value=\"10.9.0.254\""));
         Assert.That(html, Does.Contain("value=\"10.9.0.53, 10.9.0.54\""));
         Assert.That(html, Does.Contain("id=\"dhcp-ntp\" name=\"dhcpNtp\" type=\"text\" value=\"none\""));
+        Assert.That(html, Does.Contain("placeholder=\"(default: resolv.conf, once an interface is set)\""), "an empty field says where its default comes from");
     }
 }

@@ -25,7 +25,9 @@ public sealed class SettingsModel(ISettingsStore settings, IAccountStore account
 
     /// <summary>A placeholder: the default the server would use, and where it comes from.</summary>
     public string DefaultText(string? value, string source) =>
-        value is null ? $"(none: no {source}{(Get(SettingKeys.DhcpInterface) is { Length: > 0 } i ? " on " + i : "")})" : $"{value} (from {source})";
+        InterfaceDefaults is null ? $"(default: {source}, once an interface is set)"
+        : value is null ? $"(none: {source} gives none)"
+        : $"{value} (from {source})";
 
     public Task OnGetAsync(CancellationToken cancellationToken) => LoadAsync(cancellationToken);
 
