@@ -19,6 +19,10 @@ internal static class ServeCommand
         dhcp.AcceptOnlyFromAmong("proxy", "full", "off");
         var iface = new Option<string?>("--interface") { Description = "Network interface for --dhcp." };
         var range = new Option<string?>("--dhcp-range") { Description = "Address pool for --dhcp full, FIRST-LAST (e.g. 10.0.0.100-10.0.0.199)." };
+        var router = new Option<string?>("--dhcp-router") { Description = "Router (option 3) for --dhcp full, or 'none' (default: the interface's default route)." };
+        var dns = new Option<string?>("--dhcp-dns") { Description = "Name servers (option 6) for --dhcp full, comma separated, or 'none' (default: /etc/resolv.conf's)." };
+        var domain = new Option<string?>("--dhcp-domain") { Description = "Domain name (option 15) for --dhcp full, or 'none' (default: /etc/resolv.conf's search domain)." };
+        var ntp = new Option<string?>("--dhcp-ntp") { Description = "NTP servers (option 42) for --dhcp full, comma separated (default: none)." };
         var publicUrl = new Option<string?>("--public-url") { Description = "Base URL nodes use to reach the HTTP server (default: http://HTTP-ADDRESS)." };
         var catalog = new Option<string?>("--catalog") { Description = "PostgreSQL catalog (postgres://user:pass@host:port/db); default SQLite in --data." };
         var adminPassword = new Option<string?>("--admin-password") { Description = "Set (replace) the admin password (or env BAREMETAL_ADMIN_PASSWORD); else one is generated at first run and printed once." };
@@ -35,7 +39,7 @@ internal static class ServeCommand
         var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert." };
         var cmd = new Command("serve", "Run the whole server (web console, REST API, boot scripts, TFTP, NBD and iSCSI block service) on embedded defaults.")
         {
-            data, http, tls, https, tlsCert, tlsKey, tftp, nbd, iscsi, dhcp, iface, range, publicUrl, catalog, adminPassword, maxUpload, importRoots, addressCheck,
+            data, http, tls, https, tlsCert, tlsKey, tftp, nbd, iscsi, dhcp, iface, range, router, dns, domain, ntp, publicUrl, catalog, adminPassword, maxUpload, importRoots, addressCheck,
         };
         cmd.SetAction(async (parse, ct) =>
         {
@@ -60,6 +64,10 @@ internal static class ServeCommand
                 DhcpFromSettings = parse.GetValue(dhcp) is null,
                 DhcpInterface = parse.GetValue(iface),
                 DhcpRange = ParseRange(parse.GetValue(range)),
+                DhcpRouter = Checked("--dhcp-router", SettingKeys.DhcpRouter, parse.GetValue(router)),
+                DhcpDns = Checked("--dhcp-dns", SettingKeys.DhcpDns, parse.GetValue(dns)),
+                DhcpDomain = Checked("--dhcp-domain", SettingKeys.DhcpDomain, parse.GetValue(domain)),
+                DhcpNtp = Checked("--dhcp-ntp", SettingKeys.DhcpNtp, parse.GetValue(ntp)),
                 Catalog = parse.GetValue(catalog),
                 AdminPassword = parse.GetValue(adminPassword) ?? Environment.GetEnvironmentVariable("BAREMETAL_ADMIN_PASSWORD"),
                 MaxUploadBytes = parse.GetValue(maxUpload) is var m && m > 0 ? m : throw new CliException("--max-upload must be a positive number of bytes"),
@@ -119,6 +127,12 @@ internal static class ServeCommand
         });
         return cmd;
     }
+
+    /// <summary>A --dhcp-* network flag, held to the same rules as its setting.</summary>
+    private static string? Checked(string flag, string key, string? value) =>
+        value is null ? null
+        : SettingKeys.ValueProblem(key, value.Trim()) is { } problem ? throw new CliException($"{flag}: {problem}")
+        : value.Trim();
 
     private static (System.Net.IPAddress, System.Net.IPAddress)? ParseRange(string? text) =>
         text is null ? null

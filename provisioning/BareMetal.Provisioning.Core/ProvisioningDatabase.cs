@@ -8,7 +8,7 @@ using BareMetal.Provisioning.Core.Events;
 using BareMetal.Provisioning.Core.Nodes;
 using BareMetal.Provisioning.Core.Security;
 using BareMetal.Provisioning.Core.Settings;
-using BareMetal.Pxe.Dhcp.Sessions;
+using BareMetal.Pxe.Dhcp.Session;
 
 namespace BareMetal.Provisioning.Core;
 

@@ -19,9 +19,9 @@ using BareMetal.Provisioning.Web.Auth;
 using BareMetal.Provisioning.Web.Hosting;
 using BareMetal.Pxe.Dhcp.Policy;
 using BareMetal.Pxe.Dhcp.Server;
-using BareMetal.Pxe.Dhcp.Sessions;
-using BareMetal.Pxe.Tftp;
-using BareMetal.Pxe.Tftp.Files;
+using BareMetal.Pxe.Dhcp.Session;
+using BareMetal.Pxe.Tftp.Policy;
+using BareMetal.Pxe.Tftp.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -385,8 +385,7 @@ public sealed partial class BareMetalServer : IAsyncDisposable
         }
         if (_options.Tftp is { } tftpEndPoint)
         {
-            var log = loggers.CreateLogger("tftp");
-            var tftp = new TftpServer(new TftpServerOptions { Log = m => log.LogInformation("{Message}", m) }, _bootFiles!);
+            var tftp = new TftpServer(new TftpServerOptions(), _bootFiles!, loggers.CreateLogger("tftp"));
             tftp.TransferEnded += (_, e) => _ = OnTftpTransferEndedAsync(e);
             _services.Add(tftp);
             await tftp.StartAsync(tftpEndPoint, cancellationToken);
@@ -445,6 +444,7 @@ public sealed partial class BareMetalServer : IAsyncDisposable
         {
             var pool = range ?? throw new ArgumentException("full DHCP needs an address range (--dhcp-range FIRST-LAST, or the range setting)");
             full = new FullDhcpOptions { ServerAddress = address, RangeStart = pool.First, RangeEnd = pool.Last };
+            full = DhcpNetworkSettings.Apply(full, _options, await _db!.Settings.ListAsync(cancellationToken), InterfaceNetwork.Read(iface));
         }
         var baseUrl = new Uri(_options.PublicBaseUrl ?? $"http://{address}:{HttpAddress?.Port ?? _options.Http.Port}");
         // Boot files follow the console's settings, re-read whenever one changes.
@@ -460,13 +460,13 @@ public sealed partial class BareMetalServer : IAsyncDisposable
             HttpBaseUrl = baseUrl,
             DataDirectory = _options.DataDirectory,
             Full = full,
-        }, policy);
+        }, policy, logger: log);
         dhcp.ClientContact += (_, c) => _ = OnDhcpContactAsync(c);
         _services.Add(dhcp);
         _dhcp = dhcp;
         _dhcpInterface = iface;
         await dhcp.StartAsync(cancellationToken);
-        return $"dhcp  {mode.ToString().ToLowerInvariant()} on {iface} ({address}), boot scripts from {baseUrl}";
+        return $"dhcp  {mode.ToString().ToLowerInvariant()} on {iface} ({address}), boot scripts from {baseUrl}{(full is null ? "" : "; " + DhcpNetworkSettings.Describe(full))}";
     }
 
     /// <summary>

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Net;
 using BareMetal.Provisioning.Core.Boot;
 using BareMetal.Provisioning.Core.Nodes;
-using BareMetal.Pxe.Tftp.Files;
+using BareMetal.Pxe.Tftp.Policy;
 using BareMetal.Pxe.Tftp.Wire;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -10,8 +10,9 @@ using Microsoft.AspNetCore.Http;
 namespace BareMetal.Provisioning.Web;
 
 /// <summary>
-/// <c>/boot/{file}</c> over HTTP. <c>{mac}.ipxe</c> is the node's iPXE script; any other name is a boot file
-/// from the same place TFTP serves (data/tftp, then Debian's iPXE binaries), for UEFI HTTP-boot clients,
+/// <c>/boot/{file}</c> over HTTP. <c>{mac}.ipxe</c> is the node's iPXE script; any other name (and any path below,
+/// <c>/boot/debian-installer/amd64/linux</c>) is a boot file from the same place TFTP serves, through the same jail
+/// (data/tftp, then Debian's iPXE binaries), for UEFI HTTP-boot clients,
 /// whose DHCP answer is a URL such as <c>http://server:8080/boot/ipxe.efi</c>. EDK2's HTTP boot asks with
 /// HEAD first to learn the size (OVMF printed "405 Method Not Allowed ... Could not retrieve NBP file size"
 /// when only GET was mapped), so both methods answer, with Content-Length. <c>deploy-copier.0</c> is the
@@ -51,16 +52,40 @@ internal static class BootFileRoutes
             {
                 return Results.Bytes(DeployCopierEfi.ForBootLocal(), "application/octet-stream");
             }
-            var client = new IPEndPoint(ctx.Connection.RemoteIpAddress ?? IPAddress.None, ctx.Connection.RemotePort);
-            var opened = files.Open(new TftpFileRequest(file, client, TftpMode.Octet));
-            if (opened.Content is not { } content)
-            {
-                return Results.Problem(statusCode: opened.IsNotFound ? 404 : 403, title: opened.IsNotFound ? "No such boot file" : "Boot file refused",
-                    detail: $"{file}: {opened.Message} (boot files come from data/tftp and /usr/lib/ipxe; scripts are /boot/{{mac}}.ipxe)");
-            }
-            return new BootFileResult(content, file, client.Address, served);
+            return ServeFile(file, ctx, files, served);
         });
+        // The TFTP tree's subpaths (/boot/debian-installer/amd64/linux): UEFI HTTP boot of a tree, iPXE fetching a
+        // kernel and initrd over HTTP. Literal routes (/boot/{mac}/os-up, /boot/agent/os-up.sh) take precedence.
+        web.MapMethods("/boot/{dir}/{**rest}", [HttpMethods.Get, HttpMethods.Head], (string dir, string? rest, HttpContext ctx) =>
+            ServeFile($"{dir}/{rest}", ctx, files, served));
     }
+
+    /// <summary>
+    /// One boot file through the TFTP side's own provider, so HTTP and TFTP share one jail (<see cref="TftpPath"/>
+    /// for the name, <see cref="RootDirectoryProvider"/> for symlinks and file types). A name the jail refuses
+    /// outright ('..', NUL or control characters, the root itself) is 400; anything else not served (missing,
+    /// a directory, a symlink out of the root, a device) is 404, which says nothing about what lies outside.
+    /// </summary>
+    private static IResult ServeFile(string path, HttpContext ctx, ITftpFileProvider files, Func<string, string, Task> served)
+    {
+        const string Where = "boot files come from data/tftp and /usr/lib/ipxe; scripts are /boot/{mac}.ipxe";
+        if (!TftpPath.TryNormalize(path, out _, out var reason))
+        {
+            return Results.Problem(statusCode: 400, title: "Bad boot file name", detail: $"{Printable(path)}: {reason}");
+        }
+        var client = new IPEndPoint(ctx.Connection.RemoteIpAddress ?? IPAddress.None, ctx.Connection.RemotePort);
+        var opened = files.Open(new TftpFileRequest(path, client, TftpMode.Octet));
+        if (opened.Content is not { } content)
+        {
+            return Results.Problem(statusCode: 404, title: opened.IsNotFound ? "No such boot file" : "Boot file refused",
+                detail: $"{Printable(path)}: {opened.Message} ({Where})");
+        }
+        return new BootFileResult(content, path, client.Address, served);
+    }
+
+    /// <summary>The name as the client sent it, control characters escaped, for a problem's detail.</summary>
+    private static string Printable(string path) =>
+        string.Concat(path.Select(c => char.IsControl(c) ? $"\\x{(int)c:x2}" : c.ToString()));
 
     /// <summary>Streams one boot file; owns (and disposes) its content.</summary>
     private sealed class BootFileResult(ITftpContent content, string name, IPAddress client, Func<string, string, Task> served) : IResult

@@ -42,6 +42,19 @@ public sealed record ServeOptions
     /// <summary>Full mode's address pool (first, last).</summary>
     public (IPAddress First, IPAddress Last)? DhcpRange { get; init; }
 
+    /// <summary>
+    /// Full mode's router, name servers, domain and NTP servers as the --dhcp-router/-dns/-domain/-ntp flags
+    /// gave them (checked by <c>SettingKeys.ValueProblem</c>; "none" sends nothing); null = the dhcp.* setting,
+    /// else the interface's own configuration (see <c>Hosting/DhcpNetworkSettings</c>).
+    /// </summary>
+    public string? DhcpRouter { get; init; }
+
+    public string? DhcpDns { get; init; }
+
+    public string? DhcpDomain { get; init; }
+
+    public string? DhcpNtp { get; init; }
+
     /// <summary>The URL nodes use to reach us (boot scripts embed it); defaults to http://{Http}.</summary>
     public string? PublicBaseUrl { get; init; }
 

@@ -1,5 +1,5 @@
 using System.Net;
-using BareMetal.Pxe.Tftp;
+using BareMetal.Pxe.Tftp.Server;
 
 namespace BareMetal.Benchmarks;
 
@@ -24,7 +24,6 @@ public static class TftpServeHost
             ThreadedTransfers = args.Length > 4 ? int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture) : new TftpServerOptions().ThreadedTransfers,
             SpinBeforeReceive = args.Length > 5 ? TimeSpan.FromMicroseconds(int.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture)) : new TftpServerOptions().SpinBeforeReceive,
             PollerThreads = args.Length > 6 ? int.Parse(args[6], System.Globalization.CultureInfo.InvariantCulture) : new TftpServerOptions().PollerThreads,
-            Log = line => Console.Error.WriteLine(line),
         };
         using var stop = new CancellationTokenSource();
         using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c =>

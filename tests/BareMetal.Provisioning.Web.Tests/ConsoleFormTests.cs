@@ -217,6 +217,11 @@ public sealed class ConsoleFormTests
     [TestCase("dhcpRange", "10.0.0.9-banana", "dhcp.range '10.0.0.9-banana': expected FIRST-LAST IPv4 addresses, e.g. 10.0.0.100-10.0.0.199")]
     [TestCase("dhcpRange", "10.0.0.9-10.0.0.1", "dhcp.range '10.0.0.9-10.0.0.1': expected FIRST-LAST IPv4 addresses, e.g. 10.0.0.100-10.0.0.199")]
     [TestCase("dhcpInterface", "eth0/../lo", "dhcp.interface 'eth0/../lo' is not a network interface name")]
+    [TestCase("dhcpRouter", "banana", "dhcp.router 'banana': expected one IPv4 address, or none")]
+    [TestCase("dhcpRouter", "10.0.0.1,10.0.0.2", "dhcp.router '10.0.0.1,10.0.0.2': expected one IPv4 address, or none")]
+    [TestCase("dhcpDns", "10.0.0.53, 10", "dhcp.dns '10.0.0.53, 10': expected IPv4 addresses separated by commas, or none")]
+    [TestCase("dhcpDomain", "lab example", "dhcp.domain 'lab example': expected a domain name such as lab.example, or none")]
+    [TestCase("dhcpNtp", "256.1.1.1", "dhcp.ntp '256.1.1.1': expected IPv4 addresses separated by commas, or none")]
     [TestCase("bootBios", "../../etc/shadow", "boot.file.bios is a file name under the TFTP root (no '..', no leading '/')")]
     [TestCase("bootX64", "/boot/vmlinuz", "boot.file.x64 is a file name under the TFTP root (no '..', no leading '/')")]
     public async Task Settings_BadValue_Is400_ShowingTheError_AndSavesNothing(string field, string value, string error)

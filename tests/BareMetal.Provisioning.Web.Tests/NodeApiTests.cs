@@ -267,7 +267,7 @@ public sealed class NodeApiTests(StoreBackend backend)
         foreach (var url in new[] { "/boot/..%2f..%2fetc%2fpasswd", "/boot/passwd.efi", "/boot/%2fetc%2fpasswd", "/boot/sub%5c..%5c..%5cx" })
         {
             using var r = await anon.GetAsync(url);
-            Assert.That(r.StatusCode, Is.AnyOf(HttpStatusCode.NotFound, HttpStatusCode.Forbidden), url);
+            Assert.That(r.StatusCode, Is.AnyOf(HttpStatusCode.NotFound, HttpStatusCode.BadRequest), url);
             Assert.That(await r.Content.ReadAsStringAsync(), Does.Not.Contain("root:"), url);
         }
     }

@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using BareMetal.Provisioning.Core.Boot;
 using BareMetal.Pxe.Dhcp.Policy;
-using BareMetal.Pxe.Dhcp.Sessions;
+using BareMetal.Pxe.Dhcp.Session;
 using BareMetal.Pxe.Dhcp.Wire;
 
 namespace BareMetal.Provisioning.Web.Tests;

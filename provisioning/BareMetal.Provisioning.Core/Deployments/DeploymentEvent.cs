@@ -28,7 +28,7 @@ public sealed record DeploymentEvent(
     /// The vendor class is checked as well as <see cref="Pxe.Dhcp.Policy.FirmwareKind"/>: a PXE ROM that
     /// sends neither option 93 nor an "Arch:" field is still firmware.
     /// </summary>
-    public static DeploymentEvent FromDhcp(Pxe.Dhcp.Sessions.DhcpClientContact contact)
+    public static DeploymentEvent FromDhcp(Pxe.Dhcp.Session.DhcpClientContact contact)
     {
         ArgumentNullException.ThrowIfNull(contact);
         var firmware = IsFromBootFirmware(contact);
@@ -39,7 +39,7 @@ public sealed record DeploymentEvent(
     }
 
     /// <summary>True for boot firmware: a PXEClient or HTTPClient vendor class (option 60), or iPXE (user class or option 175).</summary>
-    public static bool IsFromBootFirmware(Pxe.Dhcp.Sessions.DhcpClientContact contact)
+    public static bool IsFromBootFirmware(Pxe.Dhcp.Session.DhcpClientContact contact)
     {
         ArgumentNullException.ThrowIfNull(contact);
         return contact.Firmware != Pxe.Dhcp.Policy.FirmwareKind.Other

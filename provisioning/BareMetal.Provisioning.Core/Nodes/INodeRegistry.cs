@@ -1,4 +1,4 @@
-using BareMetal.Pxe.Dhcp.Sessions;
+using BareMetal.Pxe.Dhcp.Session;
 
 namespace BareMetal.Provisioning.Core.Nodes;
 

@@ -4,7 +4,7 @@ using BareMetal.ImageStore.Catalog;
 using BareMetal.ImageStore.Catalog.Data;
 using BareMetal.Provisioning.Core.Events;
 using BareMetal.Pxe.Dhcp.Policy;
-using BareMetal.Pxe.Dhcp.Sessions;
+using BareMetal.Pxe.Dhcp.Session;
 using BareMetal.Pxe.Dhcp.Wire;
 
 namespace BareMetal.Provisioning.Core.Nodes;

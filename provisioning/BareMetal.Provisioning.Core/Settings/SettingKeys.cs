@@ -14,6 +14,21 @@ public static class SettingKeys
     /// <summary>Full DHCP's address pool, "FIRST-LAST" IPv4 addresses (e.g. 10.0.0.100-10.0.0.199).</summary>
     public const string DhcpRange = "dhcp.range";
 
+    /// <summary>Full DHCP's option 3: an IPv4 router, or "none"; unset = the interface's default route.</summary>
+    public const string DhcpRouter = "dhcp.router";
+
+    /// <summary>Full DHCP's option 6: IPv4 name servers (comma or space separated), or "none"; unset = resolv.conf's.</summary>
+    public const string DhcpDns = "dhcp.dns";
+
+    /// <summary>Full DHCP's option 15: a domain name, or "none"; unset = resolv.conf's search domain.</summary>
+    public const string DhcpDomain = "dhcp.domain";
+
+    /// <summary>Full DHCP's option 42: IPv4 NTP servers (comma or space separated), or "none"; unset = none.</summary>
+    public const string DhcpNtp = "dhcp.ntp";
+
+    /// <summary>The value of the dhcp.* network settings (and their --dhcp-* flags) that sends nothing.</summary>
+    public const string None = "none";
+
     /// <summary>Boot file for legacy BIOS PXE (default undionly.kpxe).</summary>
     public const string BootFileBios = "boot.file.bios";
 
@@ -61,6 +76,9 @@ public static class SettingKeys
             DhcpMode when value is not ("off" or "proxy" or "full") => "dhcp.mode is off, proxy or full",
             DhcpRange when value.Length > 0 && ParseRange(value) is null => $"dhcp.range '{value}': expected FIRST-LAST IPv4 addresses, e.g. 10.0.0.100-10.0.0.199",
             DhcpInterface when value.Any(c => c is '/' or ' ') || value.Length > 15 => $"dhcp.interface '{value}' is not a network interface name",
+            DhcpRouter when value.Length > 0 && ParseAddresses(value) is not { Count: <= 1 } => $"dhcp.router '{value}': expected one IPv4 address, or none",
+            DhcpDns or DhcpNtp when value.Length > 0 && ParseAddresses(value) is null => $"{key} '{value}': expected IPv4 addresses separated by commas, or none",
+            DhcpDomain when value.Length > 0 && !IsDomainName(value.Trim()) => $"dhcp.domain '{value}': expected a domain name such as lab.example, or none",
             BootStreamProtocol when value is not ("http" or "iscsi") => "boot.stream.protocol is http or iscsi",
             BootFileBios or BootFileX64 or BootFileArm64 when value.Contains("..", StringComparison.Ordinal) || value.StartsWith('/') =>
                 $"{key} is a file name under the TFTP root (no '..', no leading '/')",
@@ -80,6 +98,33 @@ public static class SettingKeys
         }
         return null;
     }
+
+    /// <summary>IPv4 addresses separated by commas or spaces (empty for "none"); null when any is not one.</summary>
+    public static IReadOnlyList<System.Net.IPAddress>? ParseAddresses(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (text.Trim().Equals(None, StringComparison.OrdinalIgnoreCase))
+        {
+            return [];
+        }
+        var parts = text.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var list = new List<System.Net.IPAddress>(parts.Length);
+        foreach (var p in parts)
+        {
+            // IPAddress.TryParse takes "10" and "10.1" too (inet_aton); a setting wants the dotted quad.
+            if (p.Count(c => c == '.') != 3 || !System.Net.IPAddress.TryParse(p, out var a) || a.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
+            {
+                return null;
+            }
+            list.Add(a);
+        }
+        return list.Count > 0 ? list : null;
+    }
+
+    /// <summary>"none", or a DNS name: labels of 1..63 letters, digits and '-', at most 253 characters.</summary>
+    public static bool IsDomainName(string text) =>
+        text.Equals(None, StringComparison.OrdinalIgnoreCase)
+        || (text.Length is > 0 and <= 253 && text.TrimEnd('.').Split('.').All(l => l.Length is > 0 and <= 63 && l.All(c => char.IsAsciiLetterOrDigit(c) || c == '-') && l[0] != '-' && l[^1] != '-'));
 
     internal static void Check(string key, string? value)
     {

@@ -4,14 +4,16 @@ using System.Net.Sockets;
 using System.Text;
 using BareMetal.Pxe.Dhcp.Leases;
 using BareMetal.Pxe.Dhcp.Policy;
-using BareMetal.Pxe.Dhcp.Sessions;
+using BareMetal.Pxe.Dhcp.Session;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace BareMetal.Pxe.Dhcp.Server;
 
 /// <summary>
 /// The socket shell around <see cref="ProxyDhcpSession"/> / <see cref="FullDhcpSession"/>: UDP 67 and
-/// 4011, SO_BROADCAST, SO_BINDTODEVICE when an interface is named. Bad datagrams are reported through
-/// <see cref="PacketDropped"/> and the loop goes on.
+/// 4011, SO_BROADCAST, SO_BINDTODEVICE when an interface is named. A datagram not answered is logged with
+/// the session's reason (Debug) and the loop goes on.
 /// </summary>
 public sealed class DhcpServer : IAsyncDisposable
 {
@@ -28,6 +30,7 @@ public sealed class DhcpServer : IAsyncDisposable
     private readonly IBootPolicy _policy;
     private readonly ILeaseStore? _leases;
     private readonly TimeProvider _time;
+    private readonly ILogger _log;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Socket> _sockets = [];
     private readonly List<Task> _loops = [];
@@ -38,9 +41,11 @@ public sealed class DhcpServer : IAsyncDisposable
 
     /// <param name="policy">What clients boot; null = <see cref="DefaultBootPolicy"/> with <see cref="DhcpServerOptions.HttpBaseUrl"/>.</param>
     /// <param name="leases">Full mode lease store; null = a JSON file in <see cref="DhcpServerOptions.DataDirectory"/>, or memory.</param>
-    public DhcpServer(DhcpServerOptions options, IBootPolicy? policy, ILeaseStore? leases = null, TimeProvider? time = null)
+    /// <param name="logger">Where the server logs; datagrams not answered go at Debug, with the reason.</param>
+    public DhcpServer(DhcpServerOptions options, IBootPolicy? policy, ILeaseStore? leases = null, TimeProvider? time = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        _log = logger ?? NullLogger.Instance;
         _options = options;
         _policy = policy ?? new DefaultBootPolicy(new DefaultBootPolicyOptions { HttpBaseUrl = options.HttpBaseUrl });
         _leases = leases;
@@ -49,9 +54,6 @@ public sealed class DhcpServer : IAsyncDisposable
 
     /// <summary>Every well-formed client message, answered or not: provisioning registers nodes from it.</summary>
     public event EventHandler<DhcpClientContact>? ClientContact;
-
-    /// <summary>Datagrams not answered, with the reason (the log line).</summary>
-    public event EventHandler<DhcpDropEventArgs>? PacketDropped;
 
     /// <summary>Our server identifier, known once started.</summary>
     public IPAddress? ServerAddress { get; private set; }
@@ -93,6 +95,10 @@ public sealed class DhcpServer : IAsyncDisposable
         {
             Bind(_options.ServerPort, DhcpPorts.Server);
             Bind(_options.ProxyPort, DhcpPorts.PxeBootServer);
+            foreach (var endPoint in LocalEndpoints)
+            {
+                Log.Listening(_log, _options.Mode.ToString().ToLowerInvariant(), endPoint, _options.InterfaceName is { } i ? $" on {i}" : "", server);
+            }
         }
         catch
         {
@@ -167,7 +173,7 @@ public sealed class DhcpServer : IAsyncDisposable
             catch (SocketException e)
             {
                 // ICMP port unreachable from an earlier send surfaces here; the socket is still good.
-                Drop(new IPEndPoint(IPAddress.Any, 0), logicalPort, $"receive error: {e.SocketErrorCode}");
+                Log.ReceiveError(_log, logicalPort, e.SocketErrorCode.ToString());
                 continue;
             }
             var source = (IPEndPoint)r.RemoteEndPoint;
@@ -180,12 +186,12 @@ public sealed class DhcpServer : IAsyncDisposable
             catch (Exception e)
 #pragma warning restore CA1031
             {
-                Drop(source, logicalPort, $"internal error: {e}");
+                Log.HandlerFailed(_log, source, logicalPort, e);
                 continue;
             }
             if (outcome.Contact is { } contact)
             {
-                Raise(ClientContact, contact);
+                RaiseContact(contact);
             }
             if (outcome.Reply is { } reply)
             {
@@ -208,12 +214,12 @@ public sealed class DhcpServer : IAsyncDisposable
                 }
                 catch (SocketException e)
                 {
-                    Drop(source, logicalPort, $"send to {to} failed: {e.SocketErrorCode}");
+                    Log.SendFailed(_log, source, logicalPort, to, e.SocketErrorCode.ToString());
                 }
             }
             else if (outcome.DropReason is { } reason)
             {
-                Drop(source, logicalPort, reason);
+                Log.NotAnswered(_log, source, logicalPort, reason);
             }
         }
     }
@@ -228,22 +234,21 @@ public sealed class DhcpServer : IAsyncDisposable
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            Drop(new IPEndPoint(IPAddress.Any, 0), 0, $"lease sweep failed: {e.Message}");
+            Log.SweepFailed(_log, e.Message);
         }
     }
 
-    private void Drop(IPEndPoint source, int port, string reason) => Raise(PacketDropped, new DhcpDropEventArgs(source, port, reason));
-
-    private void Raise<T>(EventHandler<T>? handler, T args)
+    private void RaiseContact(DhcpClientContact contact)
     {
         try
         {
-            handler?.Invoke(this, args);
+            ClientContact?.Invoke(this, contact);
         }
 #pragma warning disable CA1031 // Subscribers' failures must not stop the receive loop.
-        catch (Exception)
+        catch (Exception e)
 #pragma warning restore CA1031
         {
+            Log.ContactHandlerFailed(_log, e);
         }
     }
 

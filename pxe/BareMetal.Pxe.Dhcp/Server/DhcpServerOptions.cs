@@ -1,5 +1,5 @@
 using System.Net;
-using BareMetal.Pxe.Dhcp.Sessions;
+using BareMetal.Pxe.Dhcp.Session;
 
 namespace BareMetal.Pxe.Dhcp.Server;
 

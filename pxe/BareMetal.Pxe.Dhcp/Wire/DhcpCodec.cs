@@ -299,7 +299,7 @@ public static class DhcpCodec
             DhcpOptionCode.SubnetMask or DhcpOptionCode.ServerIdentifier or DhcpOptionCode.RequestedIpAddress
                 or DhcpOptionCode.LeaseTime or DhcpOptionCode.BroadcastAddress or DhcpOptionCode.RenewalTime
                 or DhcpOptionCode.RebindingTime => n == 4,
-            DhcpOptionCode.Router or DhcpOptionCode.DomainNameServer => n >= 4 && n % 4 == 0,
+            DhcpOptionCode.Router or DhcpOptionCode.DomainNameServer or DhcpOptionCode.NtpServers => n >= 4 && n % 4 == 0,
             DhcpOptionCode.MaxMessageSize => n == 2,
             DhcpOptionCode.ClientArchitecture => n >= 2 && n % 2 == 0,
             DhcpOptionCode.ClientNetworkInterface => n == 3,

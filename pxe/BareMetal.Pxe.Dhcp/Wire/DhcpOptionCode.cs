@@ -21,6 +21,9 @@ public enum DhcpOptionCode : byte
     /// <summary>Domain name, a string.</summary>
     DomainName = 15,
 
+    /// <summary>NTP servers, a list of IPv4 addresses (RFC 2132 8.3).</summary>
+    NtpServers = 42,
+
     /// <summary>Broadcast address, 4 bytes.</summary>
     BroadcastAddress = 28,
 

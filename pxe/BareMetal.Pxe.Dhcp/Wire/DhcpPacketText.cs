@@ -37,7 +37,7 @@ public static class DhcpPacketText
         {
             case DhcpOptionCode.MessageType:
                 return Enum.IsDefined((DhcpMessageType)v[0]) ? ((DhcpMessageType)v[0]).ToString() : v[0].ToString(ci);
-            case DhcpOptionCode.SubnetMask or DhcpOptionCode.Router or DhcpOptionCode.DomainNameServer or DhcpOptionCode.ServerIdentifier
+            case DhcpOptionCode.SubnetMask or DhcpOptionCode.Router or DhcpOptionCode.DomainNameServer or DhcpOptionCode.NtpServers or DhcpOptionCode.ServerIdentifier
                 or DhcpOptionCode.RequestedIpAddress or DhcpOptionCode.BroadcastAddress:
                 return string.Join(' ', Enumerable.Range(0, v.Length / 4).Select(i => new IPAddress(v.AsSpan(i * 4, 4)).ToString()));
             case DhcpOptionCode.LeaseTime or DhcpOptionCode.RenewalTime or DhcpOptionCode.RebindingTime:

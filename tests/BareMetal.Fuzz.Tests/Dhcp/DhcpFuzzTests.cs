@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using BareMetal.Pxe.Dhcp.Leases;
 using BareMetal.Pxe.Dhcp.Policy;
-using BareMetal.Pxe.Dhcp.Sessions;
+using BareMetal.Pxe.Dhcp.Session;
 using BareMetal.Pxe.Dhcp.Wire;
 
 namespace BareMetal.Fuzz.Tests.Dhcp;

@@ -26,18 +26,7 @@ public class DhcpFromSettingsTests
             await db.Settings.SetAsync(SettingKeys.DhcpInterface, ns.HostInterface);
             await db.Settings.SetAsync(SettingKeys.DhcpRange, $"10.213.{ns.Subnet}.150-10.213.{ns.Subnet}.151");
         }
-        await using var server = new BareMetalServer(new ServeOptions
-        {
-            DataDirectory = data.Path,
-            Http = new IPEndPoint(IPAddress.Parse(ns.HostAddress), 0),
-            Tftp = null,
-            Nbd = null,
-            Iscsi = null,
-            AdminPassword = "settings-test-password",
-            LogToConsole = false,
-            PasswordIterations = 1000,
-            DhcpFromSettings = true,
-        });
+        await using var server = new BareMetalServer(NamespaceServe.Options(ns, data.Path, "settings-test-password") with { DhcpFromSettings = true });
         await server.StartAsync(CancellationToken.None);
         Assert.That(server.Endpoints, Has.Some.StartsWith($"dhcp  full on {ns.HostInterface} ({ns.HostAddress})").And.EndsWith("(from settings)"),
             string.Join("\n", server.Endpoints));

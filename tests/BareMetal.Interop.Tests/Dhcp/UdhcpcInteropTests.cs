@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using BareMetal.Pxe.Dhcp.Server;
-using BareMetal.Pxe.Dhcp.Sessions;
+using BareMetal.Pxe.Dhcp.Session;
 using BareMetal.TestSupport;
 
 namespace BareMetal.Interop.Tests.Dhcp;
@@ -13,15 +13,13 @@ namespace BareMetal.Interop.Tests.Dhcp;
 [NonParallelizable]
 public class UdhcpcInteropTests
 {
-    private static async Task<Dictionary<string, string>> RunUdhcpc(NetworkNamespace ns, DhcpServer server, TempDir dir, params string[] extra)
+    private static async Task<Dictionary<string, string>> RunUdhcpc(NetworkNamespace ns, DhcpServer server, LineLogger log, TempDir dir, params string[] extra)
     {
-        var drops = new ConcurrentQueue<string>();
-        server.PacketDropped += (_, d) => drops.Enqueue($"{d.Source} :{d.LocalPort} {d.Reason}");
         await server.StartAsync();
-        return await Task.Run(() => Udhcpc.Lease(ns, dir, "lease", () => $"server drops: {string.Join("\n", drops)}", extra));
+        return await Task.Run(() => Udhcpc.Lease(ns, dir, "lease", () => $"server log: {string.Join("\n", log.Lines)}", extra));
     }
 
-    private static DhcpServer FullServer(NetworkNamespace ns, TempDir dir) => new(new DhcpServerOptions
+    private static DhcpServer FullServer(NetworkNamespace ns, TempDir dir, LineLogger log) => new(new DhcpServerOptions
     {
         Mode = DhcpMode.Full,
         InterfaceName = ns.HostInterface,
@@ -34,15 +32,16 @@ public class UdhcpcInteropTests
             Router = IPAddress.Parse(ns.HostAddress),
             LeaseTime = TimeSpan.FromMinutes(10),
         },
-    }, null);
+    }, null, logger: log);
 
     [Test]
     public async Task Udhcpc_GetsAnAddressFromOurFullServer_AndTheLeaseIsPersisted()
     {
         using var ns = NetworkNamespace.CreateWithVeth();
         using var dir = new TempDir("dhcp-udhcpc");
-        await using var server = FullServer(ns, dir);
-        var env = await RunUdhcpc(ns, server, dir);
+        var log = new LineLogger("dhcp: ");
+        await using var server = FullServer(ns, dir, log);
+        var env = await RunUdhcpc(ns, server, log, dir);
         Assert.That(env["ip"], Is.EqualTo($"10.213.{ns.Subnet}.100"));
         Assert.That(env["serverid"], Is.EqualTo(ns.HostAddress));
         Assert.That(env["subnet"], Is.EqualTo("255.255.255.0"));
@@ -57,10 +56,11 @@ public class UdhcpcInteropTests
     {
         using var ns = NetworkNamespace.CreateWithVeth();
         using var dir = new TempDir("dhcp-udhcpc");
-        await using var server = FullServer(ns, dir);
+        var log = new LineLogger("dhcp: ");
+        await using var server = FullServer(ns, dir, log);
         var contacts = new ConcurrentQueue<DhcpClientContact>();
         server.ClientContact += (_, c) => contacts.Enqueue(c);
-        var env = await RunUdhcpc(ns, server, dir,
+        var env = await RunUdhcpc(ns, server, log, dir,
             "-V", "PXEClient:Arch:00000:UNDI:002001",
             "-x", "0x5d:0000",
             "-x", "0x61:00112233445566778899aabbccddeeff01",

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Net;
-using BareMetal.Pxe.Tftp;
+using BareMetal.Pxe.Tftp.Server;
 using BareMetal.TestSupport;
 
 namespace BareMetal.Interop.Tests.Tftp;
@@ -38,7 +38,7 @@ public class TftpInteropTests
         File.Copy(_root.File("small.bin"), _root.File("boot/ipxe.efi"));
         await File.WriteAllTextAsync(_outside.File("secret"), "secret");
         File.CreateSymbolicLink(_root.File("escape"), _outside.File("secret"));
-        _server = new TftpServer(new TftpServerOptions { Root = _root.Path, Log = l => TestContext.Progress.WriteLine("tftp: " + l) });
+        _server = new TftpServer(new TftpServerOptions { Root = _root.Path }, new LineLogger("tftp: "));
         await _server.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), CancellationToken.None);
         _port = _server.LocalEndPoint!.Port.ToString(CultureInfo.InvariantCulture);
     }

@@ -1,7 +1,7 @@
 using BareMetal.Provisioning.Core.Deployments;
 using BareMetal.Provisioning.Core.Nodes;
 using BareMetal.Pxe.Dhcp.Policy;
-using BareMetal.Pxe.Dhcp.Sessions;
+using BareMetal.Pxe.Dhcp.Session;
 using BareMetal.Pxe.Dhcp.Wire;
 using FsCheck;
 using FsCheck.Fluent;

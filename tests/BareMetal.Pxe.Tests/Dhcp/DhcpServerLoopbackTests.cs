@@ -1,8 +1,10 @@
+using Microsoft.Extensions.Logging;
+using BareMetal.TestSupport;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using BareMetal.Pxe.Dhcp.Server;
-using BareMetal.Pxe.Dhcp.Sessions;
+using BareMetal.Pxe.Dhcp.Session;
 using BareMetal.Pxe.Dhcp.Wire;
 
 namespace BareMetal.Pxe.Tests.Dhcp;
@@ -12,7 +14,7 @@ public class DhcpServerLoopbackTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
 
-    private static async Task<(DhcpServer Server, Socket Client)> Start(DhcpMode mode)
+    private static async Task<(DhcpServer Server, Socket Client)> Start(DhcpMode mode, LineLogger? logger = null)
     {
         var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         client.Bind(new IPEndPoint(IPAddress.Loopback, 0));
@@ -28,7 +30,7 @@ public class DhcpServerLoopbackTests
                 ? new FullDhcpOptions { ServerAddress = IPAddress.Loopback, RangeStart = IPAddress.Parse("127.0.0.100"), RangeEnd = IPAddress.Parse("127.0.0.110"), SubnetMask = IPAddress.Parse("255.0.0.0") }
                 : null,
         };
-        var server = new DhcpServer(options, null) { BroadcastTarget = IPAddress.Loopback };
+        var server = new DhcpServer(options, null, logger: logger) { BroadcastTarget = IPAddress.Loopback };
         await server.StartAsync();
         return (server, client);
     }
@@ -64,17 +66,17 @@ public class DhcpServerLoopbackTests
     [Test]
     public async Task Garbage_IsReportedAndDropped_AndTheServerKeepsAnswering()
     {
-        var (server, client) = await Start(DhcpMode.Full);
+        var log = new LineLogger();
+        var (server, client) = await Start(DhcpMode.Full, log);
         await using var _ = server;
         using var __ = client;
-        var drops = new ConcurrentQueue<DhcpDropEventArgs>();
-        server.PacketDropped += (_, d) => drops.Enqueue(d);
         server.ClientContact += (_, _) => throw new InvalidOperationException("a failing subscriber must not stop the loop");
         await client.SendToAsync(new byte[] { 1, 2, 3 }, server.LocalEndpoints[0]);
         await client.SendToAsync(Packets.Request(DhcpMessageType.Discover).Bytes(), server.LocalEndpoints[0]);
         var offer = await Receive(client);
         Assert.That(offer.YourAddress, Is.EqualTo(IPAddress.Parse("127.0.0.100")));
-        Assert.That(drops.Single().Reason, Does.Contain("PacketTooShort"));
+        Assert.That(log.At(LogLevel.Debug).Single(l => l.Contains("not answered", StringComparison.Ordinal)), Does.Contain("PacketTooShort"));
+        Assert.That(log.At(LogLevel.Error).Single(), Does.Contain("client contact handler threw"));
     }
 
     [Test]

@@ -1,7 +1,7 @@
 using System.Net;
 using BareMetal.Pxe.Dhcp.Leases;
 using BareMetal.Pxe.Dhcp.Policy;
-using BareMetal.Pxe.Dhcp.Sessions;
+using BareMetal.Pxe.Dhcp.Session;
 using BareMetal.Pxe.Dhcp.Wire;
 using BareMetal.TestSupport;
 
@@ -83,6 +83,55 @@ public class FullDhcpSessionTests
         Assert.That(offer.Get(DhcpOptionCode.LeaseTime), Is.EqualTo(new byte[] { 0, 0, 0x0e, 0x10 }));
         Assert.That(offer.Has(DhcpOptionCode.VendorClassIdentifier), Is.False, "no PXE options for a non-PXE client");
         Assert.That(offer.BootFile, Is.Empty);
+    }
+
+    private static FullDhcpOptions WithNetwork() => Options() with
+    {
+        Router = IPAddress.Parse("10.5.0.254"),
+        DnsServers = [IPAddress.Parse("10.5.0.53"), IPAddress.Parse("10.5.0.54")],
+        DomainName = "lab.example",
+        NtpServers = [IPAddress.Parse("10.5.0.123")],
+    };
+
+    [Test]
+    public void Discover_AskingForSomeNetworkOptions_GetsThoseOnly()
+    {
+        var asked = new DhcpOption(DhcpOptionCode.ParameterRequestList, [1, 3, 6]);
+        var offer = ReplyOf(Session(WithNetwork()), Discover(extra: asked), DhcpMessageType.Offer);
+        Assert.That(offer.GetAddress(DhcpOptionCode.Router), Is.EqualTo(IPAddress.Parse("10.5.0.254")));
+        Assert.That(offer.Get(DhcpOptionCode.DomainNameServer), Is.EqualTo(new byte[] { 10, 5, 0, 53, 10, 5, 0, 54 }));
+        Assert.That((offer.Has(DhcpOptionCode.DomainName), offer.Has(DhcpOptionCode.NtpServers)), Is.EqualTo((false, false)), "not asked for");
+    }
+
+    [Test]
+    public void Request_AskingForNtpAndDomain_AcksWithThem_AndNothingConfiguredIsNeverSent()
+    {
+        var asked = new DhcpOption(DhcpOptionCode.ParameterRequestList, [1, 3, 6, 15, 42]);
+        var s = Session(WithNetwork());
+        var offer = ReplyOf(s, Discover(extra: asked), DhcpMessageType.Offer);
+        var ack = ReplyOf(s, Select(offer.YourAddress).With(DhcpMessageType.Request, asked), DhcpMessageType.Ack);
+        Assert.That(ack.GetString(DhcpOptionCode.DomainName), Is.EqualTo("lab.example"));
+        Assert.That(ack.GetAddress(DhcpOptionCode.NtpServers), Is.EqualTo(IPAddress.Parse("10.5.0.123")));
+        var bare = ReplyOf(Session(Options() with { Router = null, DnsServers = [], DomainName = null }), Discover(extra: asked), DhcpMessageType.Offer);
+        Assert.That(new[] { DhcpOptionCode.Router, DhcpOptionCode.DomainNameServer, DhcpOptionCode.DomainName, DhcpOptionCode.NtpServers }.Select(bare.Has), Is.All.False);
+    }
+
+    [Test]
+    public void RealOvmfPxeDiscover_GetsTheRouterDnsDomainAndNtpItAsksFor()
+    {
+        // EDK2's PxeBcDxe asks (option 55) for 3, 6, 15 and 42 among others: frame 9 of the OVMF capture.
+        var discover = Pcap.ReadUdp(TestData.File("ovmf-uefi-x64.pcap")).Select(f => DhcpCodec.Read(f.Payload))
+            .First(p => p.MessageType == DhcpMessageType.Discover && p.VendorClass!.StartsWith("PXEClient", StringComparison.Ordinal) && !p.Has(DhcpOptionCode.UserClass));
+        var offer = ReplyOf(Session(WithNetwork()), discover, DhcpMessageType.Offer);
+        var text = DhcpPacketText.Format(offer).Split('\n');
+        Assert.That(text, Is.SupersetOf(new[]
+        {
+            "option 3 Router: 10.5.0.254",
+            "option 6 DomainNameServer: 10.5.0.53 10.5.0.54",
+            "option 15 DomainName: \"lab.example\"",
+            "option 42 NtpServers: 10.5.0.123",
+            "option 67 BootFileName: \"ipxe.efi\"",
+        }));
     }
 
     [Test]

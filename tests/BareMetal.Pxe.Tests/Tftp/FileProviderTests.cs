@@ -1,5 +1,5 @@
 using System.Net;
-using BareMetal.Pxe.Tftp.Files;
+using BareMetal.Pxe.Tftp.Policy;
 using BareMetal.Pxe.Tftp.Wire;
 using BareMetal.TestSupport;
 

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
-using BareMetal.Pxe.Tftp.Files;
-using BareMetal.Pxe.Tftp.Transfers;
+using BareMetal.Pxe.Tftp.Policy;
+using BareMetal.Pxe.Tftp.Session;
 using BareMetal.Pxe.Tftp.Wire;
 
 namespace BareMetal.Pxe.Tests.Tftp;

@@ -1,4 +1,4 @@
-using BareMetal.Pxe.Tftp.Transfers;
+using BareMetal.Pxe.Tftp.Server;
 
 namespace BareMetal.Pxe.Tests.Tftp;
 

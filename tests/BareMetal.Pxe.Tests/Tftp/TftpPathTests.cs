@@ -1,4 +1,4 @@
-using BareMetal.Pxe.Tftp.Files;
+using BareMetal.Pxe.Tftp.Policy;
 
 namespace BareMetal.Pxe.Tests.Tftp;
 

@@ -2,10 +2,11 @@ using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
-using BareMetal.Pxe.Tftp;
-using BareMetal.Pxe.Tftp.Files;
-using BareMetal.Pxe.Tftp.Polling;
+using BareMetal.Pxe.Tftp.Policy;
+using BareMetal.Pxe.Tftp.Server;
 using BareMetal.Pxe.Tftp.Wire;
+using BareMetal.TestSupport;
+using Microsoft.Extensions.Logging;
 
 namespace BareMetal.Pxe.Tests.Tftp;
 
@@ -21,9 +22,9 @@ public class TftpServerTests
         _ => null,
     });
 
-    private static async Task<TftpServer> StartAsync(TftpServerOptions? options = null, IPAddress? address = null)
+    private static async Task<TftpServer> StartAsync(TftpServerOptions? options = null, IPAddress? address = null, LineLogger? log = null)
     {
-        var server = new TftpServer((options ?? new TftpServerOptions()) with { Log = (options?.Log) ?? (l => TestContext.Progress.WriteLine(l)) }, Files());
+        var server = new TftpServer(options ?? new TftpServerOptions(), Files(), log ?? new LineLogger("tftp: "));
         await server.StartAsync(new IPEndPoint(address ?? IPAddress.Loopback, 0), CancellationToken.None);
         return server;
     }
@@ -229,11 +230,99 @@ public class TftpServerTests
         await WaitFor(() => server.Counters.TransfersFailed == 1);
     }
 
+    [TestCase(8, 1)]
+    [TestCase(0, 1)]
+    [TestCase(0, 0)]
+    public async Task RepeatedRrq_BeforeTheFirstAnswer_IsOneTransfer_AndNoSpuriousFailureFollows(int threaded, int pollers)
+    {
+        // Issue 18: iPXE sent one RRQ three times before our first answer reached it; three transfers started
+        // and the two it never answered each failed with "no answer after 5 retries".
+        var time = new ManualTimeProvider();
+        var log = new LineLogger("tftp: ");
+        await using var server = await StartAsync(new TftpServerOptions { TimeProvider = time, MaxRetries = 2, Timeout = TimeSpan.FromSeconds(1), ThreadedTransfers = threaded, PollerThreads = pollers }, log: log);
+        using var client = new RawTftpClient();
+        for (var i = 0; i < 3; i++)
+        {
+            client.Request(server.LocalEndPoint!, "small");
+        }
+        await WaitFor(() => log.At(LogLevel.Debug).Count(l => l.Contains("RRQ small again within 1000 ms", StringComparison.Ordinal)) == 2);
+        var content = new MemoryStream();
+        IPEndPoint? tid = null;
+        while (true)
+        {
+            var (p, from) = client.Expect();
+            tid ??= from;
+            Assert.That(from, Is.EqualTo(tid), "every packet comes from the one transfer");
+            var data = TftpCodec.ReadData(p);
+            content.Write(data.Payload.Span);
+            client.Ack(from, data.Block);
+            if (data.Payload.Length < 512)
+            {
+                break;
+            }
+        }
+        Assert.That(content.ToArray(), Is.EqualTo(Small));
+        await WaitFor(() => server.Counters.TransfersCompleted == 1);
+        for (var i = 0; i < 4; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1.1));
+        }
+        var c = server.Counters;
+        Assert.That((c.TransfersStarted, c.TransfersCompleted, c.TransfersFailed, c.ActiveTransfers, server.RunningRequests), Is.EqualTo((1L, 1L, 0L, 0, 0)));
+        Assert.That(client.Receive(TimeSpan.FromMilliseconds(200)), Is.Null, "no second transfer sends anything");
+        Assert.That(log.At(LogLevel.Warning).Concat(log.At(LogLevel.Error)), Is.Empty);
+    }
+
+    [Test]
+    public async Task SameRrqFromTheSamePort_AfterItsTransferEnded_IsServedAgain()
+    {
+        // tftp-hpa's interactive client asks from one port for every "get": a finished transfer merges nothing.
+        await using var server = await StartAsync();
+        using var client = new RawTftpClient();
+        Assert.That(client.Get(server.LocalEndPoint!, "small").Content, Is.EqualTo(Small));
+        await WaitFor(() => server.Counters.TransfersCompleted == 1);
+        Assert.That(client.Get(server.LocalEndPoint!, "small").Content, Is.EqualTo(Small));
+        await WaitFor(() => server.Counters.TransfersCompleted == 2);
+        Assert.That(server.Counters.TransfersStarted, Is.EqualTo(2));
+    }
+
+    [Test]
+    public async Task RepeatedRrq_AfterTheRetransmitWindow_StartsANewTransfer()
+    {
+        var time = new ManualTimeProvider();
+        await using var server = await StartAsync(new TftpServerOptions { TimeProvider = time, Timeout = TimeSpan.FromSeconds(1), MaxRetries = 5 });
+        using var client = new RawTftpClient();
+        client.Request(server.LocalEndPoint!, "small");
+        client.Expect();
+        time.Advance(TimeSpan.FromSeconds(1.1));
+        client.Request(server.LocalEndPoint!, "small");
+        await WaitFor(() => server.Counters.TransfersStarted == 2);
+        Assert.That(server.Counters.ActiveTransfers, Is.EqualTo(2));
+    }
+
+    [Test]
+    public async Task FinishedTransfer_IsLoggedAtInformation_AndMissingFileProbesAtDebugOnly()
+    {
+        var log = new LineLogger("tftp: ");
+        await using var server = await StartAsync(log: log);
+        using var client = new RawTftpClient();
+        Assert.That(client.Get(server.LocalEndPoint!, "small").Content, Is.EqualTo(Small));
+        // GRUB's and PXELINUX's config probes and shim's revocations file: answered at once with ERROR 1.
+        foreach (var probe in new[] { "grub/grub.cfg-01-52-54-00-12-34-56", "pxelinux.cfg/C0A80001", "revocations_sbat.efi" })
+        {
+            Assert.That(Assert.Throws<TftpErrorException>(() => client.Get(server.LocalEndPoint!, probe))!.Code, Is.EqualTo(TftpErrorCode.FileNotFound));
+        }
+        await WaitFor(() => server.Counters.TransfersFailed == 3 && server.Counters.TransfersCompleted == 1);
+        Assert.That(log.At(LogLevel.Information).Single(), Does.Match(@"^TFTP 127\.0\.0\.1:\d+ small: sent 5000 bytes in \d+ ms$"));
+        Assert.That(log.At(LogLevel.Debug).Count(l => l.EndsWith(": not found", StringComparison.Ordinal)), Is.EqualTo(3));
+        Assert.That(log.At(LogLevel.Warning).Concat(log.At(LogLevel.Error)), Is.Empty);
+    }
+
     [Test]
     public async Task MalformedRequest_GetsErrorFour_StrayPacketIsDropped_ServerGoesOn()
     {
-        var log = new ConcurrentQueue<string>();
-        await using var server = await StartAsync(new TftpServerOptions { Log = log.Enqueue });
+        var log = new LineLogger();
+        await using var server = await StartAsync(log: log);
         using var client = new RawTftpClient();
         client.Send(server.LocalEndPoint!, [0, 1, (byte)'f', 0, (byte)'x', 0]);
         var (p, _) = client.Expect();
@@ -241,7 +330,7 @@ public class TftpServerTests
         client.Send(server.LocalEndPoint!, [0, 4, 0, 1]);
         client.Send(server.LocalEndPoint!, [0xff]);
         await WaitFor(() => server.Counters.PacketsDropped == 3);
-        Assert.That(log, Has.Some.Contains("UnknownMode"));
+        Assert.That(log.Lines, Has.Some.Contains("UnknownMode"));
         Assert.That(client.Get(server.LocalEndPoint!, "small").Content, Is.EqualTo(Small));
     }
 

@@ -1,12 +1,13 @@
 using BareMetal.ImageStore.Catalog;
 using BareMetal.Provisioning.Core.Accounts;
 using BareMetal.Provisioning.Core.Settings;
+using BareMetal.Pxe.Dhcp.Server;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace BareMetal.Provisioning.Web.WebConsole.Pages.Settings;
 
-/// <summary>DHCP mode and boot files (the Core settings store), and API tokens (a new secret is shown once).</summary>
+/// <summary>DHCP mode, full mode's network options and boot files (the Core settings store), and API tokens (a new secret is shown once).</summary>
 public sealed class SettingsModel(ISettingsStore settings, IAccountStore accounts) : PageModel
 {
     public IReadOnlyDictionary<string, string> Values { get; private set; } = new Dictionary<string, string>();
@@ -19,15 +20,29 @@ public sealed class SettingsModel(ISettingsStore settings, IAccountStore account
 
     public string? Get(string key) => Values.GetValueOrDefault(key);
 
+    /// <summary>What full DHCP sends when a network field is empty: the saved interface's own route and resolv.conf.</summary>
+    public InterfaceNetwork? InterfaceDefaults { get; private set; }
+
+    /// <summary>A placeholder: the default the server would use, and where it comes from.</summary>
+    public string DefaultText(string? value, string source) =>
+        InterfaceDefaults is null ? $"(default: {source}, once an interface is set)"
+        : value is null ? $"(none: {source} gives none)"
+        : $"{value} (from {source})";
+
     public Task OnGetAsync(CancellationToken cancellationToken) => LoadAsync(cancellationToken);
 
-    public async Task<IActionResult> OnPostBootAsync(string? dhcpMode, string? dhcpInterface, string? dhcpRange, string? bootBios, string? bootX64, string? bootArm64, CancellationToken cancellationToken)
+    public async Task<IActionResult> OnPostBootAsync(string? dhcpMode, string? dhcpInterface, string? dhcpRange, string? dhcpRouter, string? dhcpDns, string? dhcpDomain, string? dhcpNtp,
+        string? bootBios, string? bootX64, string? bootArm64, CancellationToken cancellationToken)
     {
         var wanted = new (string Key, string? Value)[]
         {
             (SettingKeys.DhcpMode, dhcpMode ?? "off"),
             (SettingKeys.DhcpInterface, dhcpInterface),
             (SettingKeys.DhcpRange, dhcpRange),
+            (SettingKeys.DhcpRouter, dhcpRouter),
+            (SettingKeys.DhcpDns, dhcpDns),
+            (SettingKeys.DhcpDomain, dhcpDomain),
+            (SettingKeys.DhcpNtp, dhcpNtp),
             (SettingKeys.BootFileBios, bootBios),
             (SettingKeys.BootFileX64, bootX64),
             (SettingKeys.BootFileArm64, bootArm64),
@@ -95,6 +110,8 @@ public sealed class SettingsModel(ISettingsStore settings, IAccountStore account
     private async Task LoadAsync(CancellationToken cancellationToken)
     {
         Values = await settings.ListAsync(cancellationToken);
+        // The interface name passed SettingKeys' check (no '/', at most 15 characters) when it was saved.
+        InterfaceDefaults = Get(SettingKeys.DhcpInterface) is { Length: > 0 } iface ? InterfaceNetwork.Read(iface.Trim()) : null;
         Tokens = await accounts.ListTokensAsync(cancellationToken);
     }
 }
