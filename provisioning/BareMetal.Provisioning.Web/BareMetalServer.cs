@@ -123,8 +123,8 @@ public sealed partial class BareMetalServer : IAsyncDisposable
         await RefreshExportsAsync(cancellationToken);
         // Node isolation: every front-end opens exports through _security, which knows who each node is.
         _audit = new AuditTrail(_db.Audit, _options.Time, _loggers.CreateLogger("BareMetal.Audit"));
-        var addresses = _options.NodeAddresses ?? new HostAddressVerifier(LeaseHolder, () => NeighbourTable.ReadLive(), () => _dhcpInterface, _options.Time);
-        _security = await NodeSecurity.StartAsync(_db, _exports, _db.Keys, addresses, _options.RequireVerifiedNodeAddress, _audit, _options.Time, cancellationToken);
+        var nodeAddresses = _options.NodeAddresses ?? new HostAddressVerifier(LeaseHolder, () => NeighbourTable.ReadLive(), () => _dhcpInterface, _options.Time);
+        _security = await NodeSecurity.StartAsync(_db, _exports, _db.Keys, nodeAddresses, _options.RequireVerifiedNodeAddress, _audit, _options.Time, cancellationToken);
         _db.Catalog.Changed += OnCatalogChanged;
         _pump = new ProgressPump(_exports, _db.Deployments, _loggers.CreateLogger("BareMetal.Progress"));
         // Deploy mode reads the image's shared read-only export: the node's address tells its reads apart.

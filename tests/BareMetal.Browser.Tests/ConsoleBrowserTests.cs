@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 using BareMetal.Provisioning.Core.Boot;
 using BareMetal.Provisioning.Core.Security;
 using BareMetal.Pxe.Dhcp.Policy;
-using BareMetal.Pxe.Dhcp.Sessions;
+using BareMetal.Pxe.Dhcp.Session;
 using BareMetal.Pxe.Dhcp.Wire;
 using BareMetal.TestSupport;
 using Microsoft.Playwright;

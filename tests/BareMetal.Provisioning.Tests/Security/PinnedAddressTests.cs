@@ -4,7 +4,7 @@ using BareMetal.Provisioning.Core.Nodes;
 using BareMetal.Provisioning.Tests.Support;
 using BareMetal.TestSupport;
 using BareMetal.Pxe.Dhcp.Policy;
-using BareMetal.Pxe.Dhcp.Sessions;
+using BareMetal.Pxe.Dhcp.Session;
 using BareMetal.Pxe.Dhcp.Wire;
 
 namespace BareMetal.Provisioning.Tests.Security;
