@@ -75,6 +75,9 @@ public sealed partial class BareMetalServer : IAsyncDisposable
     /// <summary>The server's stores, for tests that change what the console would (settings, nodes) while it runs.</summary>
     internal ProvisioningDatabase Database => _db ?? throw new InvalidOperationException("the server has not started");
 
+    /// <summary>The audit trail, for tests that wait for what was recorded (<see cref="AuditTrail.FlushAsync"/>).</summary>
+    internal AuditTrail Audit => _audit ?? throw new InvalidOperationException("the server has not started");
+
     /// <summary>
     /// The admin password generated at this first run (no password was stored or given), for the caller
     /// to print ONCE on the console; null otherwise. It never goes to a logger.
