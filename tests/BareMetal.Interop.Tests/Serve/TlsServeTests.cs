@@ -90,6 +90,7 @@ public sealed class TlsServeTests
     [Test]
     public void PlainListener_ServesBootScriptsAndDisks_AndRedirectsOrRefusesEverythingElse()
     {
+        // The node is pinned at 127.0.0.1 once the login test has added it (its script), or not registered yet (the wait script): 200 either way.
         var script = Peer.Run(_curl, ["-sS", "-D", "-", $"{Http}/boot/{Mac.Replace(':', '-')}.ipxe"], TimeSpan.FromSeconds(30));
         Assert.That(script.StdOut, Does.StartWith("HTTP/1.1 200").And.Contain("#!ipxe"));
         Assert.That(script.StdOut, Does.Not.Contain("strict-transport-security").IgnoreCase, "HSTS belongs to the HTTPS console, not the node listener");
@@ -169,7 +170,7 @@ public sealed class TlsServeTests
         Assert.That(token, Does.StartWith("bm_"));
 
         var added = Peer.Run(_curl, ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", CertificatePath, "-H", $"Authorization: Bearer {token}",
-            "-H", "Content-Type: application/json", "-d", $"{{\"mac\":\"{Mac}\"}}", $"{Https}/api/v1/nodes"], TimeSpan.FromSeconds(30));
+            "-H", "Content-Type: application/json", "-d", $"{{\"mac\":\"{Mac}\",\"ip\":\"127.0.0.1\"}}", $"{Https}/api/v1/nodes"], TimeSpan.FromSeconds(30));
         Assert.That(added.StdOut, Is.EqualTo("201").Or.EqualTo("409"));
         var nodes = CliProcess.Run(home.Path, ["node", "list"]);
         Assert.That(nodes.ExitCode, Is.EqualTo(0), nodes.StdErr);
