@@ -21,8 +21,6 @@ namespace BareMetal.Provisioning.Core.Security;
 /// </summary>
 public sealed class NodeAccessPolicy(NodeAccessTable nodes, NodeKeys keys, INodeAddressVerifier addresses, bool requireVerifiedAddress = true)
 {
-    public bool RequireVerifiedAddress => requireVerifiedAddress;
-
     /// <summary>The secrets of the node's current deployment; null when it has none.</summary>
     public NodeSecrets? SecretsFor(string mac)
     {

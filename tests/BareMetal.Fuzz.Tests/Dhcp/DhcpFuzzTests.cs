@@ -124,52 +124,33 @@ public class DhcpFuzzTests
         }
     }
 
-    private static byte[] Mutate(byte[] seed, Random rng)
+    private static byte[] Mutate(byte[] seed, Random rng) => ByteMutator.Mutate(seed, rng, choices: 8, maxAppend: 64, static (choice, d, rng) =>
     {
-        var d = new List<byte>(seed);
-        var n = 1 + rng.Next(4);
-        for (var k = 0; k < n; k++)
+        switch (choice)
         {
-            switch (rng.Next(8))
-            {
-                case 0 when d.Count > 0:
-                    d[rng.Next(d.Count)] ^= (byte)(1 << rng.Next(8));
-                    break;
-                case 1 when d.Count > 0:
-                    d[rng.Next(d.Count)] = (byte)rng.Next(256);
-                    break;
-                case 2:
-                    var cut = rng.Next(d.Count + 1);
-                    d.RemoveRange(cut, d.Count - cut);
-                    break;
-                case 3:
-                    d.AddRange(Enumerable.Range(0, rng.Next(64)).Select(_ => (byte)rng.Next(256)));
-                    break;
-                case 4 when d.Count > DhcpCodec.MinimumLength:
-                    // Insert a random option right after the cookie.
-                    var len = rng.Next(8);
-                    byte[] opt = [(byte)rng.Next(256), (byte)(rng.Next(4) == 0 ? rng.Next(256) : len), .. Enumerable.Range(0, len).Select(_ => (byte)rng.Next(256))];
-                    d.InsertRange(DhcpCodec.MinimumLength, opt);
-                    break;
-                case 5 when d.Count > DhcpCodec.MinimumLength:
-                    // Interesting option bytes: overload, 43, 93, 97, 175.
-                    byte[] codes = [52, 43, 93, 97, 175, 77, 60, 53, 54, 50, 255, 0];
-                    d[DhcpCodec.MinimumLength + rng.Next(d.Count - DhcpCodec.MinimumLength)] = codes[rng.Next(codes.Length)];
-                    break;
-                case 6 when d.Count > 30:
-                    // ciaddr / giaddr / flags: drive the reply routing.
-                    d[10 + rng.Next(20)] = (byte)rng.Next(256);
-                    break;
-                default:
-                    if (d.Count > 0)
-                    {
-                        d[rng.Next(Math.Min(d.Count, 4))] = (byte)rng.Next(4);
-                    }
-                    break;
-            }
+            case 4 when d.Count > DhcpCodec.MinimumLength:
+                // Insert a random option right after the cookie.
+                var len = rng.Next(8);
+                byte[] opt = [(byte)rng.Next(256), (byte)(rng.Next(4) == 0 ? rng.Next(256) : len), .. Enumerable.Range(0, len).Select(_ => (byte)rng.Next(256))];
+                d.InsertRange(DhcpCodec.MinimumLength, opt);
+                break;
+            case 5 when d.Count > DhcpCodec.MinimumLength:
+                // Interesting option bytes: overload, 43, 93, 97, 175.
+                byte[] codes = [52, 43, 93, 97, 175, 77, 60, 53, 54, 50, 255, 0];
+                d[DhcpCodec.MinimumLength + rng.Next(d.Count - DhcpCodec.MinimumLength)] = codes[rng.Next(codes.Length)];
+                break;
+            case 6 when d.Count > 30:
+                // ciaddr / giaddr / flags: drive the reply routing.
+                d[10 + rng.Next(20)] = (byte)rng.Next(256);
+                break;
+            default:
+                if (d.Count > 0)
+                {
+                    d[rng.Next(Math.Min(d.Count, 4))] = (byte)rng.Next(4);
+                }
+                break;
         }
-        return [.. d];
-    }
+    });
 
     private static List<byte[]> Seeds()
     {

@@ -184,40 +184,21 @@ public class IpmiFuzzTests
         return (seeds, k1, k2);
     }
 
-    private static byte[] Mutate(byte[] seed, Random rng)
+    private static byte[] Mutate(byte[] seed, Random rng) => ByteMutator.Mutate(seed, rng, choices: 7, maxAppend: 48, static (choice, d, rng) =>
     {
-        var d = new List<byte>(seed);
-        var n = 1 + rng.Next(4);
-        for (var k = 0; k < n; k++)
+        switch (choice)
         {
-            switch (rng.Next(7))
-            {
-                case 0 when d.Count > 0:
-                    d[rng.Next(d.Count)] ^= (byte)(1 << rng.Next(8));
-                    break;
-                case 1 when d.Count > 0:
-                    d[rng.Next(d.Count)] = (byte)rng.Next(256);
-                    break;
-                case 2:
-                    var cut = rng.Next(d.Count + 1);
-                    d.RemoveRange(cut, d.Count - cut);
-                    break;
-                case 3:
-                    d.AddRange(Enumerable.Range(0, rng.Next(48)).Select(_ => (byte)rng.Next(256)));
-                    break;
-                case 4 when d.Count > 16:
-                    // Length fields: the V1.5 length byte and the RMCP+ payload length.
-                    d[rng.Next(2) == 0 ? 13 : 14] = (byte)rng.Next(256);
-                    break;
-                case 5 when d.Count > 5:
-                    // Payload type byte: flip encrypted/authenticated or pick another type.
-                    byte[] types = [0x00, 0x40, 0x80, 0xC0, 0x02, 0x10, 0x11, 0x13, 0x15, 0x3F];
-                    d[5] = types[rng.Next(types.Length)];
-                    break;
-                default:
-                    break;
-            }
+            case 4 when d.Count > 16:
+                // Length fields: the V1.5 length byte and the RMCP+ payload length.
+                d[rng.Next(2) == 0 ? 13 : 14] = (byte)rng.Next(256);
+                break;
+            case 5 when d.Count > 5:
+                // Payload type byte: flip encrypted/authenticated or pick another type.
+                byte[] types = [0x00, 0x40, 0x80, 0xC0, 0x02, 0x10, 0x11, 0x13, 0x15, 0x3F];
+                d[5] = types[rng.Next(types.Length)];
+                break;
+            default:
+                break;
         }
-        return [.. d];
-    }
+    });
 }
